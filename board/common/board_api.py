@@ -1,0 +1,51 @@
+"""The Board interface: everything the kiosk app needs from hardware.
+
+A board package (board/<name>/kboard.py) defines `create(**options) -> Board`.
+The app only ever calls the methods below; nothing outside board/ imports
+`machine`, `network` or a driver. Each getter returns None when the board has
+no such device, and imports its driver only when called, so a board without an
+LCD never loads the LCD driver.
+"""
+
+
+class Board:
+    name = "abstract"
+
+    def get_source(self):
+        """Where codes come from: an object with `async read()` returning
+        ("frame", (buf, width, height)) for an 8-bit grayscale camera frame,
+        ("payload", bytes) for a UART barcode-scanner line, or None when a
+        finite source (the simulator's folder) is exhausted."""
+        return None
+
+    def get_led(self):
+        """Indicator with `show(colour)` (colour in "GREEN", "YELLOW", "RED",
+        "BLUE", "OFF")."""
+        return None
+
+    def get_lcd(self):
+        """A framebuf-backed display driver with `width`, `height`, a
+        `framebuf.FrameBuffer` in RGB565 as `fb`, and `show()` to push it."""
+        return None
+
+    def get_buzzer(self):
+        """Buzzer with `play(pattern)`, pattern a list of (freq_hz, ms)."""
+        return None
+
+    def get_clock(self):
+        """Clock with `now()` -> Unix seconds (int) or None when unset, and
+        `set(unix_seconds)`. Always Unix epoch, whatever the port's epoch."""
+        return None
+
+    def mount_storage(self):
+        """Mount the log/config filesystem (littlefs) and return its path."""
+        return None
+
+    def get_serial(self):
+        """Byte stream to the host (USB CDC or a pty in the simulator) with
+        `read(n)`, `write(b)` and a `poll(timeout_ms)` -> bool for readiness."""
+        return None
+
+    def reset(self):
+        """Restart the device (never drop a wall kiosk to the REPL)."""
+        raise SystemExit(1)

@@ -1,0 +1,1 @@
+# boot.py always returns: nothing here may fail or block.

@@ -1,0 +1,5 @@
+import sys
+
+from kioskctl.cli import main
+
+sys.exit(main())

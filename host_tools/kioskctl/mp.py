@@ -1,0 +1,42 @@
+"""Run firmware code on the MicroPython unix port."""
+
+import os
+import subprocess
+
+from kioskctl import paths
+from kioskctl.errors import DeviceError
+
+
+def env(board="sim", extra_path=()):
+    e = dict(os.environ)
+    e["MICROPYPATH"] = ":".join(list(extra_path) + [paths.sim_path(board)])
+    return e
+
+
+def argv(script, args=(), heapsize=None):
+    cmd = [paths.micropython()]
+    if heapsize:
+        cmd += ["-X", "heapsize=%s" % heapsize]
+    return cmd + [script] + [str(a) for a in args]
+
+
+def run(script, args=(), input=None, heapsize=None, timeout=600, board="sim", check=True, **kw):
+    """Run `script` (a path) on the unix port; return CompletedProcess (bytes)."""
+    proc = subprocess.run(
+        argv(script, args, heapsize),
+        input=input,
+        capture_output=True,
+        env=env(board),
+        timeout=timeout,
+        **kw
+    )
+    if check and proc.returncode != 0:
+        raise DeviceError(
+            "firmware script %s failed (exit %d):\n%s"
+            % (os.path.basename(script), proc.returncode, proc.stderr.decode("utf-8", "replace")[-2000:])
+        )
+    return proc
+
+
+def popen(script, args=(), heapsize=None, board="sim", **kw):
+    return subprocess.Popen(argv(script, args, heapsize), env=env(board), **kw)
