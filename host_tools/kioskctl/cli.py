@@ -14,6 +14,7 @@ from kioskctl.errors import KioskError
 
 COMMANDS = [
     "kioskctl.cmd_keys",
+    "kioskctl.cmd_mint",
     "kioskctl.cmd_sim",
 ]
 
