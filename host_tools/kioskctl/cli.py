@@ -15,6 +15,7 @@ from kioskctl.errors import KioskError
 COMMANDS = [
     "kioskctl.cmd_keys",
     "kioskctl.cmd_mint",
+    "kioskctl.cmd_trust",
     "kioskctl.cmd_sim",
 ]
 
@@ -37,6 +38,8 @@ def main(argv=None):
     except KioskError as exc:
         print("kioskctl: error: %s" % exc, file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        return 0
     except KeyboardInterrupt:
         print("kioskctl: interrupted", file=sys.stderr)
         return 130

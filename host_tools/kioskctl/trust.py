@@ -1,0 +1,94 @@
+"""Build and read kiosk trust stores (format: docs/trust-store.md).
+
+A trust store is one CBOR map: {"v": 1, "iat": int, "keys": [entry...]},
+each entry {"kid": bstr, "alg": -7 | -37, "pub": SEC1 bstr | [n bstr, e int],
+"nbf": int, "exp": int, "label": tstr, "tab": bstr (ES256 comb table)}.
+"""
+
+import hashlib
+import time
+
+import cbor2
+
+from kioskctl.errors import KioskError
+
+ALG_ES256 = -7
+ALG_PS256 = -37
+FORMAT_VERSION = 1
+
+
+def key_entry(public_key, kid, label, nbf=None, exp=None, tables=True):
+    """Trust-store entry for a `cryptography` public key object, or None if unsupported."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives import serialization
+
+    entry = {"kid": kid, "label": label}
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        if public_key.curve.name != "secp256r1":
+            return None
+        point = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        entry.update(alg=ALG_ES256, pub=point)
+        if tables:
+            from kioskctl import combtab
+
+            entry["tab"] = combtab.build_table(point)
+    elif isinstance(public_key, rsa.RSAPublicKey):
+        nums = public_key.public_numbers()
+        if not 2048 <= public_key.key_size <= 4096:
+            return None
+        entry.update(alg=ALG_PS256, pub=[nums.n.to_bytes((nums.n.bit_length() + 7) // 8, "big"), nums.e])
+    else:
+        return None
+    if nbf is not None:
+        entry["nbf"] = int(nbf)
+    if exp is not None:
+        entry["exp"] = int(exp)
+    return entry
+
+
+def entries_from_cert(data, label=None, tables=True):
+    from cryptography.hazmat.primitives import serialization
+
+    from kioskctl.x509 import parse_cert
+
+    info = parse_cert(data)
+    try:
+        pub = serialization.load_der_public_key(info.spki_der)
+    except ValueError as exc:
+        raise KioskError("unsupported public key in certificate: %s" % exc)
+    return key_entry(pub, info.kid, label or info.subject, info.not_before, info.not_after, tables)
+
+
+def entries_from_key_pem(data, label, tables=True):
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        if b"PRIVATE KEY" in data:
+            pub = serialization.load_pem_private_key(data, None).public_key()
+        else:
+            pub = serialization.load_pem_public_key(data)
+    except ValueError as exc:
+        raise KioskError("%s: not a PEM key: %s" % (label, exc))
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if isinstance(pub, ec.EllipticCurvePublicKey):
+        point = pub.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        kid = hashlib.sha256(point).digest()[:8]
+    else:
+        der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        kid = hashlib.sha256(der).digest()[:8]
+    return key_entry(pub, kid, label, tables=tables)
+
+
+def build(entries, iat=None):
+    return cbor2.dumps({"v": FORMAT_VERSION, "iat": int(iat if iat is not None else time.time()), "keys": entries})
+
+
+def load(data):
+    try:
+        store = cbor2.loads(data)
+    except Exception as exc:
+        raise KioskError("not a trust store: %s" % exc)
+    if not hasattr(store, "get") or store.get("v") != FORMAT_VERSION:
+        raise KioskError("not a version-%d trust store" % FORMAT_VERSION)
+    return store
