@@ -1,0 +1,196 @@
+"""ECDSA P-256 (ES256) signature verification in pure MicroPython.
+
+verify(pub, msg, sig, table=None) -> bool
+    pub: 65-byte uncompressed SEC1 point 0x04||X||Y, msg: the signed bytes
+    (SHA-256 is taken here), sig: 64-byte r||s.  Never raises: anything
+    malformed gives False.
+
+Without a table the two scalar multiplications run as one Shamir ladder in
+Jacobian coordinates.  With the issuer's comb table (kiosk.crypto.comb, built
+on the host by `kioskctl trust build`) both multiplications are fixed-base
+combs that share one short doubling chain.  A table is fully checked against
+its key (check_table) the first time it is used, and only then trusted, so a
+corrupted table can never turn a forgery into a pass.
+
+Big-int field arithmetic is written inline: in MicroPython a function call
+returning a tuple costs about as much as a field multiplication, and every
+`%` is the dominant cost, so sums and differences are left unreduced until
+the next product is reduced.  The final check compares r*Z^2 with X
+(and (r+n)*Z^2 when r+n < p), avoiding a field inversion.
+"""
+
+import hashlib
+
+from micropython import const
+
+_P = const(0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF)
+_N = const(0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551)
+_B = const(0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B)
+_GX = const(0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296)
+_GY = const(0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5)
+
+# SEC1 encoding of the generator (handy for tests and for G's comb table).
+G_SEC1 = b"\x04" + _GX.to_bytes(32, "big") + _GY.to_bytes(32, "big")
+
+
+def inverse(a, m):
+    """a^-1 mod m by the extended Euclidean algorithm (m odd prime, a != 0)."""
+    a %= m
+    x0 = 1
+    x1 = 0
+    b = m
+    while b:
+        q, r = divmod(a, b)
+        a = b
+        b = r
+        t = x0 - q * x1
+        x0 = x1
+        x1 = t
+    return x0 % m
+
+
+def on_curve(x, y):
+    """True when 0 <= x, y < p and y^2 = x^3 - 3x + b (mod p)."""
+    p = _P
+    if not (0 <= x < p and 0 <= y < p):
+        return False
+    return (y * y - (x * x - 3) * x - _B) % p == 0
+
+
+def decode_point(pub):
+    """(x, y) ints from a 65-byte SEC1 point, or None when invalid."""
+    if len(pub) != 65 or pub[0] != 4:
+        return None
+    x = int.from_bytes(pub[1:33], "big")
+    y = int.from_bytes(pub[33:65], "big")
+    if not on_curve(x, y):
+        return None
+    return x, y
+
+
+def jdouble(X, Y, Z):
+    """2*(X, Y, Z) in Jacobian coordinates (a = -3); infinity has Z == 0."""
+    p = _P
+    d = Z * Z % p
+    g = Y * Y % p
+    be = X * g % p
+    al = 3 * (X - d) * (X + d) % p
+    X3 = (al * al - 8 * be) % p
+    Z3 = 2 * Y * Z % p
+    Y3 = (al * (4 * be - X3) - 8 * g * g) % p
+    return X3, Y3, Z3
+
+
+def jadd_affine(X1, Y1, Z1, x2, y2):
+    """(X1, Y1, Z1) + (x2, y2, 1), every case (infinity, equal, opposite)."""
+    p = _P
+    if Z1 == 0:
+        return x2, y2, 1
+    zz = Z1 * Z1 % p
+    H = x2 * zz % p - X1
+    R = y2 * Z1 % p * zz % p - Y1
+    if H % p == 0:
+        if R % p == 0:
+            return jdouble(X1, Y1, Z1)
+        return 0, 1, 0
+    HH = H * H % p
+    HHH = H * HH % p
+    V = X1 * HH % p
+    X3 = (R * R - HHH - 2 * V) % p
+    Y3 = (R * (V - X3) - Y1 * HHH) % p
+    return X3, Y3, Z1 * H % p
+
+
+def _x_matches(X, Z, r):
+    """True when the affine x of Jacobian (X, Z) is congruent to r mod n."""
+    p = _P
+    if Z % p == 0:
+        return False
+    zz = Z * Z % p
+    X %= p
+    if r * zz % p == X:
+        return True
+    # x in [n, p) reduces to r = x - n: then x = r + n.
+    return r + _N < p and (r + _N) * zz % p == X
+
+
+def _scalars(msg, r, s):
+    e = int.from_bytes(hashlib.sha256(msg).digest(), "big")
+    w = inverse(s, _N)
+    return e * w % _N, r * w % _N
+
+
+def _parse(pub, sig):
+    """(qx, qy, r, s) or None."""
+    if len(sig) != 64:
+        return None
+    q = decode_point(pub)
+    if q is None:
+        return None
+    r = int.from_bytes(sig[:32], "big")
+    s = int.from_bytes(sig[32:], "big")
+    if not (0 < r < _N and 0 < s < _N):
+        return None
+    return q[0], q[1], r, s
+
+
+def _shamir(u1, u2, qx, qy):
+    """u1*G + u2*Q in Jacobian coordinates (plain Shamir ladder)."""
+    # G + Q in affine, for the (1, 1) bit pairs.
+    sx, sy, sz = jadd_affine(_GX, _GY, 1, qx, qy)
+    both = None
+    if sz:
+        zi = inverse(sz, _P)
+        zi2 = zi * zi % _P
+        both = (sx * zi2 % _P, sy * zi2 % _P * zi % _P)
+    X = 0
+    Y = 1
+    Z = 0
+    i = 256
+    while i > 0 and not ((u1 >> (i - 1)) & 1 or (u2 >> (i - 1)) & 1):
+        i -= 1
+    while i > 0:
+        i -= 1
+        if Z:
+            X, Y, Z = jdouble(X, Y, Z)
+        b = ((u1 >> i) & 1) | (((u2 >> i) & 1) << 1)
+        if b == 1:
+            X, Y, Z = jadd_affine(X, Y, Z, _GX, _GY)
+        elif b == 2:
+            X, Y, Z = jadd_affine(X, Y, Z, qx, qy)
+        elif b == 3:
+            if both is None:
+                continue  # G + Q is infinity: adding it changes nothing
+            X, Y, Z = jadd_affine(X, Y, Z, both[0], both[1])
+    return X, Y, Z
+
+
+def verify(pub, msg, sig, table=None):
+    """ES256 verify; True only for a valid signature. Never raises."""
+    try:
+        parsed = _parse(pub, sig)
+        if parsed is None:
+            return False
+        qx, qy, r, s = parsed
+        u1, u2 = _scalars(msg, r, s)
+        if table is not None:
+            from kiosk.crypto import comb
+
+            if not comb.usable(pub, table):
+                return False
+            X, Z = comb.mul2(u1, u2, table)
+        else:
+            X, _, Z = _shamir(u1, u2, qx, qy)
+        return _x_matches(X, Z, r)
+    except Exception:  # noqa: BLE001 - a verifier answers False, never raises
+        return False
+
+
+def check_table(pub, table):
+    """True when `table` is exactly the comb table of `pub` (full check)."""
+    try:
+        from kiosk.crypto import comb
+
+        return comb.check(pub, table)
+    except Exception:  # noqa: BLE001
+        return False
