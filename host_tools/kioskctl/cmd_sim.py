@@ -6,7 +6,9 @@ Each sub-command lives in its own module listed in SIM_COMMANDS, with
 
 import importlib
 
-SIM_COMMANDS = []
+SIM_COMMANDS = [
+    "kioskctl.sim_verify",
+]
 
 
 def register(sub):

@@ -1,8 +1,10 @@
 """Build and read kiosk trust stores (format: docs/trust-store.md).
 
-A trust store is one CBOR map: {"v": 1, "iat": int, "keys": [entry...]},
-each entry {"kid": bstr, "alg": -7 | -37, "pub": SEC1 bstr | [n bstr, e int],
-"nbf": int, "exp": int, "label": tstr, "tab": bstr (ES256 comb table)}.
+File: b"KTS1", 4-byte big-endian header length, CBOR header
+{"v": 1, "iat": int, "keys": [entry...]}, then the table area. An entry is
+{"kid": bstr, "alg": -7 | -37, "pub": SEC1 bstr | [n bstr, e int],
+"nbf": int, "exp": int, "label": tstr, "tab": [offset, length]}, where "tab"
+points at the key's ES256 precomputed table in the table area.
 """
 
 import hashlib
@@ -80,15 +82,38 @@ def entries_from_key_pem(data, label, tables=True):
     return key_entry(pub, kid, label, tables=tables)
 
 
+MAGIC = b"KTS1"
+
+
 def build(entries, iat=None):
-    return cbor2.dumps({"v": FORMAT_VERSION, "iat": int(iat if iat is not None else time.time()), "keys": entries})
+    """Serialise entries (with "tab" as bytes) into the trust store file format."""
+    blob = bytearray()
+    header_keys = []
+    for e in entries:
+        e = dict(e)
+        tab = e.pop("tab", None)
+        if tab:
+            e["tab"] = [len(blob), len(tab)]
+            blob += tab
+        header_keys.append(e)
+    header = cbor2.dumps({"v": FORMAT_VERSION, "iat": int(iat if iat is not None else time.time()), "keys": header_keys})
+    return MAGIC + len(header).to_bytes(4, "big") + header + bytes(blob)
 
 
 def load(data):
+    """Header dict of a trust store; entries get "tab" back as bytes."""
+    if data[:4] != MAGIC or len(data) < 8:
+        raise KioskError("not a trust store (bad magic)")
+    n = int.from_bytes(data[4:8], "big")
     try:
-        store = cbor2.loads(data)
+        store = cbor2.loads(data[8 : 8 + n])
     except Exception as exc:
         raise KioskError("not a trust store: %s" % exc)
     if not hasattr(store, "get") or store.get("v") != FORMAT_VERSION:
         raise KioskError("not a version-%d trust store" % FORMAT_VERSION)
+    blob = data[8 + n :]
+    for e in store["keys"]:
+        if e.get("tab"):
+            off, length = e["tab"]
+            e["tab"] = blob[off : off + length]
     return store

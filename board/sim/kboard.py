@@ -1,0 +1,107 @@
+"""The simulator board for the MicroPython unix port.
+
+Real parts wherever they can run here: littlefs on a file-backed block device,
+a pty for the USB serial, the real LCD/LED/buzzer drivers on recording buses.
+Only the camera sensor is replaced, by a folder of frames (simsource).
+
+    board = kboard.create(inputs="dir", flash="kiosk.img", at=1795344576,
+                          serial="/dev/pts/5", png_dir="out/screens")
+"""
+
+import board_api
+
+_FLASH_BLOCKS = const(512)  # 2 MB of 4 KB blocks, a typical log partition
+_BLOCK = const(4096)
+
+
+class SimBoard(board_api.Board):
+    name = "sim"
+
+    def __init__(self, inputs=None, flash=None, flash_blocks=_FLASH_BLOCKS, at=None,
+                 clock_file=None, serial=None, png_dir=None, lcd_size=(320, 240)):
+        self._inputs = inputs
+        self._flash = flash
+        self._flash_blocks = flash_blocks
+        self._serial_path = serial
+        self._png_dir = png_dir
+        self._lcd_size = lcd_size
+        self._mounted = None
+        self._lcd = self._led = self._buzzer = None
+        from simclock import SimClock
+
+        self._clock = SimClock(at, clock_file)
+
+    def get_source(self):
+        if not self._inputs:
+            return None
+        from simsource import FolderSource
+
+        return FolderSource(self._inputs)
+
+    def get_clock(self):
+        return self._clock
+
+    def mount_storage(self):
+        """Mount littlefs on the flash image at /flash (format only a blank image)."""
+        if self._mounted:
+            return self._mounted
+        import vfs
+        from flashdev import FlashDev
+
+        if self._flash:
+            dev = FlashDev(self._flash, _BLOCK, self._flash_blocks)
+        else:
+            dev = FlashDev(bytearray(b"\xff" * (_BLOCK * self._flash_blocks)), _BLOCK)
+        try:
+            fs = vfs.VfsLfs2(dev)
+        except OSError:
+            if not _is_blank(dev):
+                raise  # never format a damaged image: that would wipe the log
+            vfs.VfsLfs2.mkfs(dev)
+            fs = vfs.VfsLfs2(dev)
+        vfs.mount(fs, "/flash")
+        self._mounted = "/flash"
+        return self._mounted
+
+    def get_serial(self):
+        if not self._serial_path:
+            return None
+        import serialport
+
+        return serialport.open(self._serial_path)
+
+    def get_lcd(self):
+        if self._png_dir is None:
+            return None
+        if self._lcd is None:
+            import simlcd
+
+            self._lcd = simlcd.make_lcd(self._lcd_size[0], self._lcd_size[1], self._png_dir)
+        return self._lcd
+
+    def get_led(self):
+        if self._led is None:
+            import simleds
+
+            self._led = simleds.make_led()
+        return self._led
+
+    def get_buzzer(self):
+        if self._buzzer is None:
+            import simbuzzer
+
+            self._buzzer = simbuzzer.make_buzzer()
+        return self._buzzer
+
+
+def _is_blank(dev):
+    buf = bytearray(_BLOCK)
+    for block in (0, 1):
+        dev.readblocks(block, buf)
+        if buf != b"\xff" * _BLOCK:
+            return False
+    return True
+
+
+def create(**options):
+    return SimBoard(**options)

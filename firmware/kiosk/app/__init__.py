@@ -1,0 +1,1 @@
+"""The kiosk application: configuration, the scan loop and its tasks."""

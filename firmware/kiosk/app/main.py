@@ -1,0 +1,89 @@
+"""Build the kiosk from a Board and run its tasks (asyncio).
+
+Tasks: the scan loop, the log's group commit, and the serial server (log pull
+and provisioning) when the board has a serial link. `run_forever` is what
+main.py calls on hardware: an unexpected exception is recorded and the board
+reset, never a REPL prompt on a wall kiosk.
+"""
+
+import asyncio
+import sys
+
+from kiosk.app import config
+from kiosk.app.scanner import Scanner
+
+
+class App:
+    def __init__(self, board, on_verdict=None, font_dir=None):
+        self.board = board
+        self.root = board.mount_storage()
+        self.cfg = config.load(self.root)
+        self.ui = None
+        lcd = board.get_lcd()
+        if lcd is not None:
+            from kiosk.ui import Ui
+
+            self.ui = Ui(lcd, font_dir or self.root + "/fonts", self.cfg.lang)
+        self.feedback = None
+        led, buzzer = board.get_led(), board.get_buzzer()
+        if led is not None or buzzer is not None:
+            from kiosk.ui.feedback import Feedback
+
+            self.feedback = Feedback(led, buzzer)
+        from kiosk.records.log import Log
+
+        self.log = Log(self.root + "/log")
+        self.server = None
+        serial = board.get_serial()
+        if serial is not None:
+            from kiosk.link.server import Server
+
+            self.server = Server(serial, self.log)
+        self.scanner = Scanner(board.get_source(), board.get_clock(), self.cfg,
+                               self.ui, self.feedback, self.log, on_verdict)
+
+    def show_state(self):
+        """Idle screen, or the fault that stops the kiosk from working."""
+        if self.ui is None:
+            return
+        if not self.cfg.provisioned:
+            self.ui.fault("provision")
+        elif self.board.get_clock() is None or self.board.get_clock().now() is None:
+            self.ui.fault("clock_unset")
+        else:
+            self.ui.idle()
+
+    async def main(self, serve=False):
+        """Run until the source ends; with serve=True keep serving the link afterwards."""
+        self.show_state()
+        tasks = [asyncio.create_task(self.log.committer())]
+        if self.server is not None:
+            tasks.append(asyncio.create_task(self.server.run()))
+        if self.scanner.source is not None:
+            await self.scanner.run()
+        if serve and self.server is not None:
+            await tasks[-1]
+        self.log.commit()
+        for t in tasks:
+            t.cancel()
+
+
+def run(board, on_verdict=None, serve=False, font_dir=None):
+    app = App(board, on_verdict, font_dir)
+    try:
+        asyncio.run(app.main(serve))
+    finally:
+        asyncio.new_event_loop()
+    return app
+
+
+def run_forever(board):
+    try:
+        run(board, serve=True)
+    except Exception as exc:  # record and restart: never drop to the REPL
+        try:
+            with open("/flash/crash.txt", "a") as f:
+                sys.print_exception(exc, f)
+        except OSError:
+            pass
+    board.reset()

@@ -1,0 +1,93 @@
+"""The scan loop: source -> payload -> verdict -> screen, light, sound -> record.
+
+The verdict reaches the screen before the record is written; the log's group
+commit makes the record durable within a second (kiosk.records.log).
+"""
+
+import time
+
+import asyncio
+
+from kiosk import verify
+from kiosk.policy import verdict as V
+
+_REPEAT_MS = const(3000)  # the same code held in front of the camera counts once
+
+
+class Scanner:
+    def __init__(self, source, clock, cfg, ui=None, feedback=None, log=None, on_verdict=None, revoked=None):
+        self.source = source
+        self.clock = clock
+        self.cfg = cfg
+        self.ui = ui
+        self.feedback = feedback
+        self.log = log
+        self.on_verdict = on_verdict
+        self.revoked = revoked
+        self.scans = 0
+        self._last = None
+        self._last_ms = 0
+
+    def _decode(self, frame):
+        from kiosk import qr
+
+        buf, w, h = frame
+        return [s.data for s in qr.decode(buf, w, h)]
+
+    def handle(self, payload, info=None):
+        """Decide, show and record one scan; returns the Verdict."""
+        t0 = time.ticks_ms()
+        now = self.clock.now() if self.clock else None
+        if payload is None:
+            v = V.reject("unreadable")
+        elif not self.cfg.provisioned:
+            v = V.reject("unknown_issuer", "kiosk not provisioned")
+        else:
+            v = verify.check(payload, self.cfg.trust, self.cfg.policy, now, self.revoked)
+        decided = time.ticks_ms()
+        if self.ui:
+            self.ui.verdict(v, now)
+        if self.feedback:
+            self.feedback.signal(v)
+        shown = time.ticks_ms()
+        seq = None
+        if self.log is not None:
+            from kiosk.records import make_record
+
+            seq = self.log.append(make_record(v, now, self.cfg.secret or b""))
+        self.scans += 1
+        if self.on_verdict:
+            self.on_verdict(v, {
+                "scan": self.scans, "source": info, "seq": seq,
+                "decide_ms": time.ticks_diff(decided, t0), "show_ms": time.ticks_diff(shown, decided),
+            })
+        return v
+
+    def _is_repeat(self, payload):
+        now = time.ticks_ms()
+        repeat = payload == self._last and time.ticks_diff(now, self._last_ms) < _REPEAT_MS
+        self._last, self._last_ms = payload, now
+        return repeat
+
+    async def run(self):
+        """Scan until a finite source ends (the simulator); forever on hardware."""
+        finite = getattr(self.source, "finite", False)
+        while True:
+            item = await self.source.read()
+            if item is None:
+                return
+            kind, data = item
+            info = getattr(self.source, "current", None)
+            if kind == "error":
+                if self.ui:
+                    self.ui.fault("camera", data)
+                if finite:
+                    self.handle(None, info)
+                continue
+            payloads = [data] if kind == "payload" else self._decode(data)
+            if not payloads and finite:
+                self.handle(None, info)
+            for p in payloads:
+                if finite or not self._is_repeat(p):
+                    self.handle(p, info)
+            await asyncio.sleep_ms(0)

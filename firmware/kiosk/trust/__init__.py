@@ -1,0 +1,5 @@
+"""Issuer keys the kiosk trusts (see docs/trust-store.md)."""
+
+
+class TrustError(Exception):
+    pass

@@ -1,0 +1,97 @@
+"""Tokens minted on CPython (cbor2 + ecdsa) verified by the firmware on MicroPython."""
+
+import random
+import zlib
+
+import pytest
+
+from kioskctl import base45, mint
+from kioskctl.sim_verify import verify_batch
+
+T0 = 1790000000  # inside every token's validity window below
+HOUR = 3600
+
+
+def cose_of(hc1_text):
+    return zlib.decompress(base45.decode(hc1_text[4:]))
+
+
+def test_colours_and_reasons(issuer, other_issuer):
+    reqs = [
+        (issuer.mint("green"), T0),
+        (issuer.mint("yellow"), T0),
+        (issuer.mint("red"), T0),
+        (issuer.mint("green", iat=T0 - 30 * 86400), T0),  # expired
+        (issuer.mint("green", iat=T0 + 86400), T0),  # issued in the future
+        (other_issuer.mint("green"), T0),  # issuer not in the trust store
+        (issuer.mint("green"), None),  # clock unset
+        ("HC1:" + base45.encode(zlib.compress(b"\xa1\x01\x02")), T0),
+        ("hello", T0),
+        ("", T0),
+    ]
+    out = verify_batch(issuer.trust, reqs)
+    got = [(r["verdict"], r["reason"], r["admit"]) for r in out]
+    assert got == [
+        ("GREEN", "ok", True),
+        ("YELLOW", "policy", False),
+        ("RED", "policy", False),
+        ("RED", "expired", False),
+        ("RED", "not_yet_valid", False),
+        ("RED", "unknown_issuer", False),
+        ("RED", "clock_unset", False),
+        ("RED", "malformed", False),
+        ("RED", "unknown_format", False),
+        ("RED", "unreadable", False),
+    ]
+    assert out[0]["name"] == "张*玲" and out[0]["kind"] == "native" and out[0]["key_index"] == 0
+
+
+def test_medical_and_transit_venues(issuer, tmp_path):
+    medical = tmp_path / "medical.json"
+    medical.write_text('{"venue_type": "medical"}')
+    transit = tmp_path / "transit.json"
+    transit.write_text('{"venue_type": "transit"}')
+    window = (T0 - HOUR, T0 + 5 * HOUR)
+    yellow_travel = issuer.mint("yellow", travel=window)
+    res = verify_batch(issuer.trust, [(issuer.mint("red"), T0), (issuer.mint("yellow"), T0)], str(medical))
+    assert [(r["verdict"], r["admit"]) for r in res] == [("RED", True), ("YELLOW", True)]
+    res = verify_batch(issuer.trust, [
+        (yellow_travel, T0), (yellow_travel, T0 + 6 * HOUR), (issuer.mint("yellow"), T0),
+    ], str(transit))
+    assert [(r["reason"], r["admit"]) for r in res] == [("ok", True), ("policy", False), ("policy", False)]
+    res = verify_batch(issuer.trust, [(yellow_travel, T0)])  # a general venue ignores the window
+    assert res[0]["admit"] is False
+
+
+def test_every_flipped_bit_in_the_cose_message_is_caught(issuer):
+    cose = cose_of(issuer.mint("green"))
+    reqs = []
+    for i in range(len(cose)):
+        for bit in range(8):
+            bad = bytearray(cose)
+            bad[i] ^= 1 << bit
+            reqs.append((mint.hc1(bytes(bad)), T0))
+    out = verify_batch(issuer.trust, reqs)
+    assert len(out) == 8 * len(cose)
+    for r in out:
+        assert r["verdict"] != "GREEN" and not r["admit"] and r["reason"] != "ok", r
+
+
+def test_flipped_bits_in_the_hc1_text_are_caught(issuer):
+    text = issuer.mint("green")
+    rng = random.Random(7)
+    reqs = []
+    for _ in range(300):
+        i = rng.randrange(len(text))
+        ch = chr(ord(text[i]) ^ (1 << rng.randrange(7)))
+        reqs.append((text[:i] + ch + text[i + 1 :], T0))
+    for r in verify_batch(issuer.trust, reqs):
+        assert r["verdict"] != "GREEN" and r["reason"] != "ok", r
+
+
+def test_forged_signature_with_a_valid_structure(issuer, other_issuer):
+    """Claims re-signed by another key but labelled with the trusted kid."""
+    claims = mint.health_code_claims("CN-TEST", "green", "H-9", "李*", T0, T0 + 86400)
+    forged = mint.hc1(mint.cose_sign1(claims, other_issuer.signing_key(), mint.kid_for(issuer.signing_key())))
+    res = verify_batch(issuer.trust, [(forged, T0)])
+    assert res[0]["reason"] == "bad_signature" and res[0]["verdict"] == "RED"
