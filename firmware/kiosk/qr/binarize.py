@@ -1,0 +1,135 @@
+"""Adaptive (local block) binarization of an 8-bit grayscale frame.
+
+The frame is cut into 8x8 pixel blocks. Each block gets a black point: its
+mean, or, for a flat block (contrast <= 24), half its minimum, raised to the
+black point of its upper/left neighbours when they are darker-looking (so a
+flat light area inside a code stays light and a flat area of glare does not
+turn into noise). A pixel is dark when it is at or below the mean black
+point of the 5x5 blocks around its block. This copes with phone screens with
+glare and paper in shadow, where one global threshold fails.
+
+Both passes are @micropython.viper loops over preallocated buffers: a
+`Binarizer` allocates its output and block buffers once per frame size, and
+`run()` allocates nothing (tests check this with micropython.heap_lock()).
+Arithmetic stays well inside 32 bits.
+"""
+
+import array
+
+import micropython
+from micropython import const
+
+_BLOCK_SHIFT = const(3)
+_MIN_CONTRAST = const(24)
+
+
+@micropython.viper
+def _block_points(src: ptr8, blk: ptr8, dims: ptr32):
+    w = int(dims[0])
+    h = int(dims[1])
+    bw = int(dims[2])
+    bh = int(dims[3])
+    by = 0
+    while by < bh:
+        yo = by << 3
+        if yo > h - 8:
+            yo = h - 8
+        bx = 0
+        while bx < bw:
+            xo = bx << 3
+            if xo > w - 8:
+                xo = w - 8
+            s = 0
+            mn = 255
+            mx = 0
+            yy = 0
+            while yy < 8:
+                o = (yo + yy) * w + xo
+                xx = 0
+                while xx < 8:
+                    p = int(src[o + xx])
+                    s += p
+                    if p < mn:
+                        mn = p
+                    if p > mx:
+                        mx = p
+                    xx += 1
+                yy += 1
+            avg = s >> 6
+            if mx - mn <= _MIN_CONTRAST:
+                avg = mn >> 1
+                if by > 0 and bx > 0:
+                    k = by * bw + bx
+                    nb = (int(blk[k - bw]) + 2 * int(blk[k - 1]) + int(blk[k - bw - 1])) >> 2
+                    if mn < nb:
+                        avg = nb
+            blk[by * bw + bx] = avg
+            bx += 1
+        by += 1
+
+
+@micropython.viper
+def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
+    w = int(dims[0])
+    h = int(dims[1])
+    bw = int(dims[2])
+    bh = int(dims[3])
+    by = 0
+    while by < bh:
+        yo = by << 3
+        if yo > h - 8:
+            yo = h - 8
+        cy = by
+        if cy < 2:
+            cy = 2
+        if cy > bh - 3:
+            cy = bh - 3
+        bx = 0
+        while bx < bw:
+            xo = bx << 3
+            if xo > w - 8:
+                xo = w - 8
+            cx = bx
+            if cx < 2:
+                cx = 2
+            if cx > bw - 3:
+                cx = bw - 3
+            s = 0
+            j = -2
+            while j <= 2:
+                o = (cy + j) * bw + cx
+                s += int(blk[o - 2]) + int(blk[o - 1]) + int(blk[o]) + int(blk[o + 1]) + int(blk[o + 2])
+                j += 1
+            t = s // 25
+            yy = 0
+            while yy < 8:
+                o = (yo + yy) * w + xo
+                xx = 0
+                while xx < 8:
+                    if int(src[o + xx]) <= t:
+                        dst[o + xx] = 1
+                    else:
+                        dst[o + xx] = 0
+                    xx += 1
+                yy += 1
+            bx += 1
+        by += 1
+
+
+class Binarizer:
+    """Reusable binarizer for frames of one size (width, height >= 40)."""
+
+    def __init__(self, width, height):
+        self.width = width
+        self.height = height
+        bw = (width + 7) >> _BLOCK_SHIFT
+        bh = (height + 7) >> _BLOCK_SHIFT
+        self.out = bytearray(width * height)
+        self.blocks = bytearray(bw * bh)
+        self.dims = array.array("i", (width, height, bw, bh))
+
+    def run(self, frame):
+        """Binarize `frame` into self.out (1 = dark) and return self.out."""
+        _block_points(frame, self.blocks, self.dims)
+        _threshold(frame, self.out, self.blocks, self.dims)
+        return self.out

@@ -1,0 +1,168 @@
+"""The QR decoding pipeline: frame -> binarize -> finders -> grid -> symbols.
+
+`Decoder(width, height)` owns every frame-sized buffer (binarized image,
+block points, finder hits, sampled grid) so a camera loop decodes frame
+after frame without reallocating them. `decode(frame)` returns a list of
+Symbol. Both polarities are tried (dark-on-light first, then light-on-dark
+when nothing was found), each finder triple in both handednesses (mirrored
+symbols), with a few module counts and with/without the alignment pattern.
+A time budget bounds the work on hostile frames.
+"""
+
+import time
+
+from micropython import const
+
+from kiosk.qr import codewords, grid, segments, version as V
+from kiosk.qr.binarize import Binarizer
+from kiosk.qr.errors import QRError
+from kiosk.qr.finder import FinderScanner
+from kiosk.qr.sample import Sampler
+
+_MIN_SIDE = const(21)
+_MAX_SYMBOLS = const(8)
+
+
+class Symbol:
+    __slots__ = ("data", "raw", "version", "ec", "mask", "corners", "mirrored", "inverted", "fixed")
+
+    def __init__(self, data, raw, version, ec, mask, corners, mirrored, inverted, fixed):
+        self.data = data
+        self.raw = raw
+        self.version = version
+        self.ec = ec
+        self.mask = mask
+        self.corners = corners
+        self.mirrored = mirrored
+        self.inverted = inverted
+        self.fixed = fixed
+
+    def __repr__(self):
+        return "Symbol(%r, v%d-%s)" % (self.data, self.version, self.ec)
+
+
+class Decoder:
+    def __init__(self, width, height, budget_ms=2000):
+        self.w = width
+        self.h = height
+        self.budget = budget_ms
+        self.bin = Binarizer(width, height)
+        self.finder = FinderScanner(width, height)
+        self.sampler = Sampler(width, height)
+        self._fmask = {}
+
+    def decode(self, frame):
+        self.deadline = time.ticks_add(time.ticks_ms(), self.budget)
+        img = self.bin.run(frame)
+        out = []
+        for dark in (1, 0):
+            centers = self.finder.find(img, dark)
+            if len(centers) >= 3:
+                self._decode_centers(img, dark, centers, out)
+            if out:
+                break
+        return out
+
+    def _late(self):
+        return time.ticks_diff(self.deadline, time.ticks_ms()) < 0
+
+    def _decode_centers(self, img, dark, centers, out):
+        used = []
+        for a, b, c in grid.triples(centers):
+            if self._late() or len(out) >= _MAX_SYMBOLS:
+                return
+            if a in used or b in used or c in used:
+                continue
+            sym = self._try_triple(img, dark, a, b, c)
+            if sym is None:
+                continue
+            dup = False
+            for s in out:
+                if s.data == sym.data and _near(s.corners[0], sym.corners[0], 8):
+                    dup = True
+            if not dup:
+                out.append(sym)
+            used += [a, b, c]
+
+    def _try_triple(self, img, dark, a, b, c):
+        for mirrored in (False, True):
+            if mirrored:
+                b, c = c, b
+            tried = []
+            for dim in grid.dimensions(a, b, c):
+                sym = self._try_dim(img, dark, a, b, c, dim, mirrored, tried)
+                if sym is not None:
+                    return sym
+                if self._late():
+                    return None
+        return None
+
+    def _try_dim(self, img, dark, a, b, c, dim, mirrored, tried):
+        if dim in tried:
+            return None
+        tried.append(dim)
+        src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
+        dst = [(a.x, a.y), (b.x, b.y), (c.x, c.y)]
+        hs = []
+        if dim >= 25:
+            al = grid.find_alignment(self.sampler, img, dark, a, b, c, dim)
+            if al is not None:
+                hs.append(grid.homography(src + [(dim - 6.5, dim - 6.5)], dst + [al]))
+        hs.append(grid.homography(src + [(dim - 3.5, dim - 3.5)], dst + [(b.x + c.x - a.x, b.y + c.y - a.y)]))
+        for H in hs:
+            if H is None:
+                continue
+            g, miss = self.sampler.grid(img, H, dim, dark)
+            if miss * 4 > dim * dim:
+                continue
+            try:
+                fa, fb = V.read_format_bits(g, dim)
+                level, mask, _ = V.decode_format(fa, fb)
+            except QRError:
+                continue
+            ver = (dim - 17) >> 2
+            if ver >= 7:
+                try:
+                    va, vb = V.read_version_bits(g, dim)
+                    v2 = V.decode_version(va, vb)
+                except QRError:
+                    v2 = ver
+                if v2 != ver:
+                    d2 = V.dimension(v2)
+                    if d2 not in tried:
+                        return self._try_dim(img, dark, a, b, c, d2, mirrored, tried)
+                    continue
+            try:
+                data, fixed = codewords.extract(g, ver, level, mask)
+                text, raw = segments.parse(data, ver)
+            except QRError:
+                continue
+            corners = [grid.apply(H, 0, 0), grid.apply(H, dim, 0), grid.apply(H, dim, dim), grid.apply(H, 0, dim)]
+            return Symbol(text, raw, ver, level, mask, corners, mirrored, dark == 0, fixed)
+        return None
+
+
+def _near(p, q, tol):
+    return abs(p[0] - q[0]) <= tol and abs(p[1] - q[1]) <= tol
+
+
+_cache = [None]
+
+
+def decode(buf, width, height):
+    """Decode every QR symbol in an 8-bit grayscale frame; never raises."""
+    try:
+        if not isinstance(width, int) or not isinstance(height, int):
+            return []
+        if width < _MIN_SIDE or height < _MIN_SIDE or width > 8192 or height > 8192:
+            return []
+        if len(buf) < width * height:
+            return []
+        d = _cache[0]
+        if d is None or d.w != width or d.h != height:
+            _cache[0] = None
+            d = Decoder(width, height)
+            _cache[0] = d
+        return d.decode(buf)
+    except Exception:
+        return []

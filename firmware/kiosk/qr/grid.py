@@ -1,0 +1,184 @@
+"""Symbol geometry: finder triples, dimension, alignment, homography.
+
+- `triples(centers)` ranks every three finder centres by how well they form
+  the corner of a square symbol (equal legs, right angle, equal module
+  sizes) and orients each as (top-left, top-right, bottom-left) so the cross
+  product of the legs is positive in image coordinates (y down).
+- `dimensions(a, b, c)` proposes module counts (4v+17) from leg lengths and
+  module sizes, the best guess first.
+- `homography(src, dst)` solves the 8-parameter projective map from four
+  module-space points to four image points (Gaussian elimination).
+- `find_alignment(...)` searches the bottom-right alignment pattern around
+  its predicted place with a 5x5 template scored in viper.
+"""
+
+from micropython import const
+
+_MAX_TRIPLES = const(40)
+_MAX_CANDIDATES = const(10)
+
+
+def _dist(p, q):
+    dx = p.x - q.x
+    dy = p.y - q.y
+    return (dx * dx + dy * dy) ** 0.5
+
+
+def triples(centers):
+    cs = sorted(centers, key=lambda c: -c.count)[:_MAX_CANDIDATES]
+    out = []
+    n = len(cs)
+    for i in range(n):
+        for j in range(i + 1, n):
+            for k in range(j + 1, n):
+                t = _rank(cs[i], cs[j], cs[k])
+                if t is not None:
+                    out.append(t)
+    out.sort(key=lambda t: t[0])
+    return [t[1] for t in out[:_MAX_TRIPLES]]
+
+
+def _rank(p, q, r):
+    dpq = _dist(p, q)
+    dpr = _dist(p, r)
+    dqr = _dist(q, r)
+    # the corner is opposite the longest side
+    if dqr >= dpq and dqr >= dpr:
+        a, b, c = p, q, r
+    elif dpr >= dpq:
+        a, b, c = q, p, r
+    else:
+        a, b, c = r, p, q
+    d1 = _dist(a, b)
+    d2 = _dist(a, c)
+    if d1 < 1 or d2 < 1:
+        return None
+    mss = (a.ms, b.ms, c.ms)
+    msr = max(mss) / min(mss)
+    if msr > 2.5:
+        return None
+    lr = max(d1, d2) / min(d1, d2)
+    if lr > 2.0:
+        return None
+    ux = b.x - a.x
+    uy = b.y - a.y
+    vx = c.x - a.x
+    vy = c.y - a.y
+    cos = (ux * vx + uy * vy) / (d1 * d2)
+    if abs(cos) > 0.6:
+        return None
+    ms = (a.ms + b.ms + c.ms) / 3
+    est = (d1 + d2) / 2 / ms + 7
+    if est < 15 or est > 190:
+        return None
+    if ux * vy - uy * vx < 0:
+        b, c = c, b
+    score = abs(cos) + (lr - 1) + (msr - 1) * 0.5 - min(a.count, b.count, c.count) * 0.01
+    return score, (a, b, c)
+
+
+def dimensions(a, b, c):
+    d1 = _dist(a, b)
+    d2 = _dist(a, c)
+    # per-leg module sizes from the two finders at its ends
+    m1 = (a.ms + b.ms) / 2
+    m2 = (a.ms + c.ms) / 2
+    est = (d1 / m1 + d2 / m2) / 2 + 7
+    dim = int(est + 0.5)
+    r = dim & 3
+    if r == 0:
+        dim += 1
+    elif r == 2:
+        dim -= 1
+    elif r == 3:
+        dim = dim + 2 if est > dim else dim - 2
+    out = []
+    for d in (dim, dim - 4, dim + 4):
+        if 21 <= d <= 177:
+            out.append(d)
+    return out
+
+
+def homography(src, dst):
+    """Coefficients (a..h) of x=(au+bv+c)/(gu+hv+1), y=(du+ev+f)/(gu+hv+1)."""
+    m = []
+    for (u, v), (x, y) in zip(src, dst):
+        m.append([u, v, 1.0, 0.0, 0.0, 0.0, -u * x, -v * x, x])
+        m.append([0.0, 0.0, 0.0, u, v, 1.0, -u * y, -v * y, y])
+    for col in range(8):
+        piv = col
+        best = abs(m[col][col])
+        for r in range(col + 1, 8):
+            if abs(m[r][col]) > best:
+                best = abs(m[r][col])
+                piv = r
+        if best < 1e-12:
+            return None
+        m[col], m[piv] = m[piv], m[col]
+        rowc = m[col]
+        inv = 1.0 / rowc[col]
+        for k in range(col, 9):
+            rowc[k] *= inv
+        for r in range(8):
+            if r != col:
+                row = m[r]
+                f = row[col]
+                if f:
+                    for k in range(col, 9):
+                        row[k] -= f * rowc[k]
+    return tuple(m[i][8] for i in range(8))
+
+
+def apply(H, u, v):
+    a, b, c, d, e, f, g, h = H
+    w = g * u + h * v + 1.0
+    if abs(w) < 1e-12:
+        w = 1e-12
+    return (a * u + b * v + c) / w, (d * u + e * v + f) / w
+
+
+def find_alignment(sampler, img, dark, a, b, c, dim):
+    """Image position of the bottom-right alignment centre, or None."""
+    n = dim - 7.0
+    ux = (b.x - a.x) / n
+    uy = (b.y - a.y) / n
+    vx = (c.x - a.x) / n
+    vy = (c.y - a.y) / n
+    k = dim - 10.0
+    px = a.x + (ux + vx) * k
+    py = a.y + (uy + vy) * k
+    best = -1
+    bx = px
+    by = py
+    for radius, step in ((4, 0.5), (9, 1.0)):
+        r = int(radius / step)
+        for j in range(-r, r + 1):
+            for i in range(-r, r + 1):
+                x = px + (i * ux + j * vx) * step
+                y = py + (i * uy + j * vy) * step
+                s = sampler.ring(img, dark, x, y, ux, uy, vx, vy)
+                if s > best or (s == best and i * i + j * j < 1):
+                    best = s
+                    bx = x
+                    by = y
+        if best >= 22:
+            break
+    if best < 21:
+        return None
+    # refine: centroid of the best-scoring positions within one module
+    sx = 0.0
+    sy = 0.0
+    cnt = 0
+    for j in range(-4, 5):
+        for i in range(-4, 5):
+            x = bx + (i * ux + j * vx) * 0.25
+            y = by + (i * uy + j * vy) * 0.25
+            s = sampler.ring(img, dark, x, y, ux, uy, vx, vy)
+            if s >= best:
+                sx += x
+                sy += y
+                cnt += 1
+    if cnt:
+        bx = sx / cnt
+        by = sy / cnt
+    return bx, by
