@@ -8,6 +8,7 @@ import importlib
 
 SIM_COMMANDS = [
     "kioskctl.sim_verify",
+    "kioskctl.sim_run",
 ]
 
 

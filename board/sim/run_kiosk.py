@@ -1,0 +1,57 @@
+# Simulator entry: the kiosk app on the unix port, one JSON line per scan.
+# micropython run_kiosk.py '<json options>'
+# options: inputs, flash, flash_blocks, at, serial, png_dir, font_dir, serve,
+#          install: {"trust": path, "policy": path, "device": path, "secret_hex": str}
+# "install" is the simulator's factory step: it copies host files into
+# /flash/config before boot (real kiosks are provisioned over serial).
+import json
+import sys
+
+import kboard
+
+
+def _copy(src, dst):
+    with open(src, "rb") as f:
+        data = f.read()
+    with open(dst + ".new", "wb") as f:
+        f.write(data)
+    import os
+
+    os.rename(dst + ".new", dst)  # atomic on littlefs
+
+
+def install(root, spec):
+    import binascii
+    import os
+
+    try:
+        os.mkdir(root + "/config")
+    except OSError:
+        pass
+    for key, name in (("trust", "trust.kts"), ("policy", "policy.json"), ("device", "device.json")):
+        if spec.get(key):
+            _copy(spec[key], root + "/config/" + name)
+    if spec.get("secret_hex"):
+        with open(root + "/config/secret.bin", "wb") as f:
+            f.write(binascii.unhexlify(spec["secret_hex"]))
+
+
+def report(v, info):
+    d = v.as_dict()
+    d.update(info)
+    print(json.dumps(d))
+
+
+def main():
+    opts = json.loads(sys.argv[1])
+    board_opts = {k: opts[k] for k in ("inputs", "flash", "flash_blocks", "at", "serial", "png_dir") if opts.get(k) is not None}
+    board = kboard.create(**board_opts)
+    if opts.get("install"):
+        install(board.mount_storage(), opts["install"])
+    from kiosk.app import main as app_main
+
+    app = app_main.run(board, on_verdict=report, serve=bool(opts.get("serve")), font_dir=opts.get("font_dir"))
+    print(json.dumps({"done": app.scanner.scans, "log": app.log.stats()}))
+
+
+main()

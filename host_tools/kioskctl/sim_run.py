@@ -1,0 +1,132 @@
+"""kioskctl sim run: the kiosk main loop on the simulator over a folder of inputs."""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+from kioskctl.errors import KioskError
+
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def register(sim):
+    p = sim.add_parser("run", help="run the kiosk loop on the simulator over a folder of inputs")
+    p.add_argument("inputs", help="folder of camera frames (PGM, PNG, JPEG...) and scanner lines (*.txt)")
+    p.add_argument("--trust", help="install this trust store before boot (simulator factory step)")
+    p.add_argument("--policy", help="install this venue policy JSON")
+    p.add_argument("--device", help="install this device JSON (device id, venue, lang)")
+    p.add_argument("--secret", help="install this venue secret (hex)")
+    p.add_argument("--at", help="set the clock (ISO 8601); default: the clock stays as it was (unset on a new image)")
+    p.add_argument("--flash", help="flash image file (littlefs); default: a fresh image in RAM")
+    p.add_argument("--screens", help="write a PNG of the LCD after every update into this folder")
+    p.add_argument("--fonts", help="font folder (kioskctl fonts build); default build/fonts")
+    p.add_argument("--pty", action="store_true", help="expose the kiosk's serial port on a pty and keep serving")
+    p.add_argument("--json", action="store_true", help="print one JSON object per scan instead of a table")
+    p.set_defaults(func=cmd_run)
+
+
+def stage_inputs(src, dst):
+    """Copy scanner lines and PGM frames; convert other images to 8-bit PGM."""
+    from PIL import Image
+
+    names = sorted(os.listdir(src))
+    count = 0
+    for n in names:
+        path = os.path.join(src, n)
+        stem, ext = os.path.splitext(n)
+        ext = ext.lower()
+        if ext in (".txt", ".pgm"):
+            shutil.copy(path, os.path.join(dst, n))
+        elif ext in IMAGE_EXT:
+            Image.open(path).convert("L").save(os.path.join(dst, stem + ".pgm"))
+        else:
+            continue
+        count += 1
+    return count
+
+
+def options(args, staged):
+    from kioskctl.timeutil import parse_instant
+
+    opts = {"inputs": staged, "serve": bool(args.pty)}
+    if args.flash:
+        opts["flash"] = os.path.abspath(args.flash)
+    if args.at:
+        opts["at"] = parse_instant(args.at)
+    if args.screens:
+        os.makedirs(args.screens, exist_ok=True)
+        opts["png_dir"] = os.path.abspath(args.screens)
+    fonts = args.fonts or os.path.join(os.getcwd(), "build", "fonts")
+    opts["font_dir"] = os.path.abspath(fonts)
+    install = {}
+    for key in ("trust", "policy", "device"):
+        value = getattr(args, key)
+        if value:
+            if not os.path.exists(value):
+                raise KioskError("%s file %s not found" % (key, value))
+            install[key] = os.path.abspath(value)
+    if args.secret:
+        install["secret_hex"] = args.secret
+    if install:
+        opts["install"] = install
+    return opts
+
+
+def format_row(d):
+    name = d.get("name") or ""
+    return "%3s  %-28s  %-6s  %-5s  %-15s  %-8s  %s" % (
+        d.get("scan", ""), (d.get("source") or "")[:28], d["verdict"], "ENTER" if d["admit"] else "STOP",
+        d["reason"], name, d.get("kid") or "")
+
+
+def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
+    """Run the firmware; yields each scan's dict. Returns the final summary."""
+    from kioskctl import mp, paths
+
+    script = os.path.join(paths.BOARD, "sim", "run_kiosk.py")
+    bridge = None
+    if on_serial is not None:
+        from kioskctl.ptybridge import PtyBridge
+
+        bridge = PtyBridge()
+        opts["serial"] = bridge.device_path
+        on_serial(bridge.host_path)
+    proc = mp.popen(script, [json.dumps(opts)], stdout=__import__("subprocess").PIPE)
+    summary = None
+    try:
+        for line in proc.stdout:
+            d = json.loads(line)
+            if "done" in d:
+                summary = d
+            else:
+                yield d
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait()
+        if bridge:
+            bridge.close()
+    if proc.returncode != 0:
+        raise KioskError("the simulated kiosk stopped with exit code %d" % proc.returncode)
+    return summary
+
+
+def cmd_run(args):
+    if not os.path.isdir(args.inputs):
+        raise KioskError("%s is not a folder" % args.inputs)
+    with tempfile.TemporaryDirectory(prefix="kiosk-inputs-") as staged:
+        if stage_inputs(args.inputs, staged) == 0:
+            raise KioskError("no frames or scanner lines in %s" % args.inputs)
+        opts = options(args, staged)
+        on_serial = None
+        if args.pty:
+            def on_serial(path):
+                print("kiosk serial port: %s (kioskctl pull --port %s)" % (path, path), file=sys.stderr)
+        if not args.json:
+            print("%3s  %-28s  %-6s  %-5s  %-15s  %-8s  %s" % ("#", "input", "shows", "door", "reason", "name", "kid"))
+        for d in run_sim(opts, on_serial=on_serial):
+            print(json.dumps(d, ensure_ascii=False) if args.json else format_row(d), flush=True)
+    return 0
