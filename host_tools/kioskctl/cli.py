@@ -17,6 +17,7 @@ COMMANDS = [
     "kioskctl.cmd_mint",
     "kioskctl.cmd_trust",
     "kioskctl.cmd_sim",
+    "kioskctl.cmd_fonts",
 ]
 
 

@@ -1,0 +1,102 @@
+"""Screen texts in every language the kiosk speaks (pure data).
+
+TEXTS[lang][key]. Keys: screen words (idle, headlines, labels), colour names
+(`c_green`...), a reason text per reason code (`r_<code>`, with colour
+variants `r_ok_<colour>` and `r_policy_<colour>`), and per fault code a title
+and a hint (`f_<code>`, `h_<code>`). `kioskctl fonts build` reads this file to
+put every character used here into the large headline strike, so keep it
+plain literals. To add a language, copy the "en" table (docs/ui.md).
+"""
+
+TEXTS = {
+    "zh": {
+        "idle": "请出示健康码",
+        "idle_hint": "将二维码对准摄像头",
+        "enter": "请通行",
+        "stop": "请止步",
+        "c_green": "绿码",
+        "c_yellow": "黄码",
+        "c_red": "红码",
+        "valid_until": "有效期至",
+        "r_ok_green": "绿码有效，请进入",
+        "r_ok_yellow": "黄码，本场所允许进入",
+        "r_ok_red": "红码，本场所允许进入",
+        "r_unreadable": "无法识别二维码，请重新出示",
+        "r_unknown_format": "不是健康码，请出示健康码",
+        "r_malformed": "健康码数据损坏",
+        "r_unsupported_alg": "不支持的签名方式",
+        "r_unknown_issuer": "签发机构未知，无法验证",
+        "r_bad_signature": "签名无效，健康码可能被篡改",
+        "r_expired": "健康码已过期",
+        "r_not_yet_valid": "健康码尚未生效",
+        "r_revoked": "健康码已被撤销",
+        "r_clock_unset": "本机时间未设置，无法验证",
+        "r_policy": "本场所不允许进入",
+        "r_policy_yellow": "黄码，本场所不允许进入",
+        "r_policy_red": "红码，请联系工作人员",
+        "r_other": "无法验证，请联系工作人员",
+        "f_camera": "摄像头故障",
+        "h_camera": "请联系工作人员",
+        "f_clock_unset": "时钟未设置",
+        "h_clock_unset": "请管理员设置时间",
+        "f_trust_expired": "信任列表已过期",
+        "h_trust_expired": "请更新信任列表",
+        "f_trust_grace": "信任列表即将过期",
+        "h_trust_grace": "仍可使用，请尽快更新",
+        "f_log_full": "记录存储已满",
+        "h_log_full": "请导出扫码记录",
+        "f_provision": "设备尚未配置",
+        "h_provision": "请技术人员配置本机",
+        "f_other": "设备故障",
+        "h_other": "请联系工作人员",
+    },
+    "en": {
+        "idle": "Show your code",
+        "idle_hint": "Hold the QR code to the camera",
+        "enter": "ENTER",
+        "stop": "NO ENTRY",
+        "c_green": "GREEN",
+        "c_yellow": "YELLOW",
+        "c_red": "RED",
+        "valid_until": "Valid until",
+        "r_ok_green": "Green code, valid. Please enter.",
+        "r_ok_yellow": "Yellow code, allowed at this venue.",
+        "r_ok_red": "Red code, allowed at this venue.",
+        "r_unreadable": "Code not readable. Please try again.",
+        "r_unknown_format": "Not a health code.",
+        "r_malformed": "Health code is damaged.",
+        "r_unsupported_alg": "Signature type not supported.",
+        "r_unknown_issuer": "Unknown issuer. Cannot verify.",
+        "r_bad_signature": "Invalid signature. Code may be forged.",
+        "r_expired": "Health code has expired.",
+        "r_not_yet_valid": "Health code is not valid yet.",
+        "r_revoked": "Health code has been revoked.",
+        "r_clock_unset": "Kiosk clock not set. Cannot verify.",
+        "r_policy": "Not allowed at this venue.",
+        "r_policy_yellow": "Yellow code, not allowed at this venue.",
+        "r_policy_red": "Red code. Please see staff.",
+        "r_other": "Cannot verify. Please see staff.",
+        "f_camera": "Camera failed",
+        "h_camera": "Please call staff",
+        "f_clock_unset": "Clock not set",
+        "h_clock_unset": "An admin must set the time",
+        "f_trust_expired": "Trust list expired",
+        "h_trust_expired": "Update the trust list",
+        "f_trust_grace": "Trust list expiring",
+        "h_trust_grace": "Still working. Update it soon",
+        "f_log_full": "Log storage full",
+        "h_log_full": "Pull the scan logs",
+        "f_provision": "Kiosk not set up",
+        "h_provision": "A technician must provision it",
+        "f_other": "Kiosk fault",
+        "h_other": "Please call staff",
+    },
+}
+
+REASONS = (
+    "ok", "unreadable", "unknown_format", "malformed", "unsupported_alg",
+    "unknown_issuer", "bad_signature", "expired", "not_yet_valid", "revoked",
+    "clock_unset", "policy",
+)
+
+FAULTS = ("camera", "clock_unset", "trust_expired", "trust_grace", "log_full", "provision")
