@@ -1,0 +1,156 @@
+# The littlefs scan log: group commit, remount, ack cursor, full flash, wear.
+import os
+import time
+
+import mpassert
+import vfs
+from flashdev import FlashDev
+from kiosk.records import SIZE, Record, decode
+from kiosk.records.log import Log
+
+HEAPSIZE = "2M"
+
+
+def fresh(blocks=32, bs=4096):
+    mem = FlashDev.blank(bs, blocks)
+    dev = FlashDev(mem, bs)
+    vfs.VfsLfs2.mkfs(dev)
+    return mem, remount(mem, bs)
+
+
+def remount(mem, bs=4096):
+    try:
+        vfs.umount("/t")
+    except OSError:
+        pass
+    dev = FlashDev(mem, bs)
+    vfs.mount(vfs.VfsLfs2(dev), "/t")
+    return dev
+
+
+def rec(i):
+    return Record(time=1700000000 + i, verdict="GREEN", colour="green", reason="ok", key_index=i % 5, pseudonym=b"%012d" % i)
+
+
+def all_records(log):
+    out = []
+    buf = bytearray(16 * SIZE)
+    seq = 1
+    while seq <= log.durable_seq:
+        n, seq = log.read_into(seq, buf, 16)
+        out += [decode(buf, i * SIZE) for i in range(n)]
+    return out
+
+
+def test_group_commit_within_one_second():
+    mem, dev = fresh()
+    log = Log("/t/log")
+    t0 = time.ticks_ms()
+    mpassert.eq(log.append(rec(1)), 1)
+    log.tick(time.ticks_add(t0, -100))
+    mpassert.eq(log.durable_seq, 0, "committed too early")
+    log.tick(time.ticks_add(t0, 1000))
+    mpassert.eq(log.durable_seq, 1)
+    # pending records past the group size commit at once
+    for i in range(log.group_max):
+        log.append(rec(i))
+    mpassert.eq(log.durable_seq, 1 + log.group_max)
+
+
+def test_remount_keeps_committed_drops_pending_and_never_reuses_seq():
+    mem, dev = fresh()
+    log = Log("/t/log", seg_records=8)
+    for i in range(20):
+        log.append(rec(i))
+    log.commit()
+    log.append(rec(99))  # never committed: lost at the power cut
+    dev.arm(0)  # the device dies on the next write
+    remount(mem)
+    log2 = Log("/t/log", seg_records=8)
+    got = all_records(log2)
+    mpassert.eq([r.seq for r in got], list(range(1, 21)))
+    mpassert.eq(got[7].time, 1700000007)
+    mpassert.eq(log2.log_id, log.log_id)
+    mpassert.eq(log2.append(rec(21)), 21)
+
+
+def test_ack_removes_only_acknowledged_whole_segments():
+    mem, dev = fresh()
+    log = Log("/t/log", seg_records=8)
+    for i in range(30):
+        log.append(rec(i))
+    log.commit()
+    mpassert.eq(log.segs, [1, 9, 17, 25])
+    mpassert.eq(log.ack(12), 12)
+    mpassert.eq(log.segs, [9, 17, 25])  # 9..16 still holds unacked 13..16
+    mpassert.eq(log.ack(500), 30)  # clamped to what is durable
+    mpassert.eq(log.segs, [25])  # the active segment stays
+    st = log.stats()
+    mpassert.eq((st["unacked"], st["ack_seq"], st["durable_seq"]), (0, 30, 30))
+    remount(mem)
+    log = Log("/t/log", seg_records=8)
+    mpassert.eq((log.ack_seq, log.next_seq, all_records(log)), (30, 31, []))
+
+
+def test_full_flash_keeps_unacked_and_counts_drops():
+    mem, dev = fresh(blocks=16)
+    log = Log("/t/log", reserve=2)
+    i = 0
+    while not log.full and i < 100000:
+        log.append(rec(i))
+        i += 1
+    kept = log.durable_seq
+    for j in range(25):
+        mpassert.eq(log.append(rec(j)), 0)
+    log.commit()
+    st = log.stats()
+    mpassert.eq(st["full"], True)
+    mpassert.eq(st["dropped"] >= 25, True)
+    mpassert.eq(st["capacity"] >= kept, True)
+    print("capacity of a 64 KB littlefs:", kept, "records, stats", st)
+    remount(mem)
+    log = Log("/t/log", reserve=2)
+    mpassert.eq(log.dropped, st["dropped"])
+    mpassert.eq(len(all_records(log)), kept)
+    log.ack(kept // 2)
+    mpassert.eq(log.full, False)
+    mpassert.eq(log.append(rec(1)) > kept, True)
+
+
+def test_file_backed_image_survives_a_new_process_view():
+    path = "/tmp/kiosk_flash_%d.img" % time.ticks_us()
+    try:
+        dev = FlashDev(path, 4096, 16)
+        vfs.VfsLfs2.mkfs(dev)
+        vfs.mount(vfs.VfsLfs2(dev), "/img")
+        log = Log("/img/log")
+        for i in range(5):
+            log.append(rec(i))
+        log.commit()
+        vfs.umount("/img")
+        dev.close()
+        dev = FlashDev(path)
+        mpassert.eq(dev.block_count, 16)
+        vfs.mount(vfs.VfsLfs2(dev), "/img")
+        mpassert.eq([r.seq for r in all_records(Log("/img/log"))], [1, 2, 3, 4, 5])
+        vfs.umount("/img")
+    finally:
+        os.remove(path)
+
+
+def test_wear_at_one_scan_per_second():
+    mem, dev = fresh(blocks=64)
+    log = Log("/t/log")
+    t = 0
+    n = 600
+    for i in range(n):  # one scan per second, tick every 100 ms
+        log.append(rec(i))
+        log._t0 = t
+        for k in range(10):
+            t += 100
+            log.tick(t)
+        if log.durable_seq != i + 1:
+            raise AssertionError("record %d not durable within 1 s" % (i + 1))
+    per = dev.erases / n
+    print("erases per record at 1 scan/s:", per)
+    mpassert.eq(per < 2.5, True, "erases/record %r" % per)
