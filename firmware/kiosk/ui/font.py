@@ -37,7 +37,7 @@ def _hexglyph(fb, cp, x, y, cell_w, cell_h, fg):
     """Draw the fallback glyph: a box with the code point in hex."""
     digits = 4 if cp <= 0xFFFF else 6
     cols = digits // 2
-    scale = max(1, (cell_h - 6) // 11)
+    scale = max(1, (cell_h - 2) // 11)
     if cols * 4 * scale + 3 > cell_w:
         scale = max(1, (cell_w - 3) // (cols * 4))
     fb.rect(x, y, cell_w - 1, cell_h, fg)

@@ -1,0 +1,59 @@
+"""LED colour and buzzer pattern for each verdict, so it is heard and seen.
+
+GREEN: one short high beep. YELLOW: two mid beeps. RED: three long low
+tones. Fault: a low double blip with the LED blue. Patterns are (freq_hz, ms)
+steps for the Board buzzer's `play(pattern)` (docs/ui.md). Either device may
+be None.
+"""
+
+GREEN = [(2000, 120)]
+YELLOW = [(1400, 150), (0, 100), (1400, 150)]
+RED = [(500, 300), (0, 120), (500, 300), (0, 120), (500, 300)]
+FAULT = [(300, 80), (0, 80), (300, 80)]
+PATTERNS = {"GREEN": GREEN, "YELLOW": YELLOW, "RED": RED}
+
+
+class Feedback:
+    def __init__(self, led=None, buzzer=None):
+        self.led = led
+        self.buzzer = buzzer
+
+    @staticmethod
+    def choose(v):
+        """(LED colour, pattern) for a Verdict; anything odd counts as RED."""
+        verdict = v.get("verdict") if isinstance(v, dict) else getattr(v, "verdict", None)
+        if verdict not in PATTERNS:
+            verdict = "RED"
+        return verdict, PATTERNS[verdict]
+
+    def signal(self, v):
+        """Light the LED and play the verdict's pattern (blocking, <= 1.3 s)."""
+        colour, pattern = self.choose(v)
+        if self.led:
+            self.led.show(colour)
+        if self.buzzer:
+            self.buzzer.play(pattern)
+        return pattern
+
+    async def asignal(self, v):
+        """As signal(), without blocking the asyncio loop during the sound."""
+        colour, pattern = self.choose(v)
+        if self.led:
+            self.led.show(colour)
+        bz = self.buzzer
+        if bz:
+            if hasattr(bz, "aplay"):
+                await bz.aplay(pattern)
+            else:
+                bz.play(pattern)
+        return pattern
+
+    def fault(self):
+        if self.led:
+            self.led.show("BLUE")
+        if self.buzzer:
+            self.buzzer.play(FAULT)
+
+    def idle(self):
+        if self.led:
+            self.led.show("OFF")

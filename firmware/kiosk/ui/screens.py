@@ -1,0 +1,254 @@
+"""The kiosk's screens: idle, verdict (GREEN / YELLOW / RED) and faults.
+
+    ui = Ui(lcd, "/fonts/kiosk.fnt", lang="zh+en")
+    ui.idle(now); ui.verdict(v, now); ui.fault("camera")
+
+`lcd` has `width`, `height`, an RGB565 `fb`, `show()` and optionally
+`color(r, g, b)` (the panel's byte order). Layout adapts to 240x240 and
+320x240. A verdict shows its colour as background, a shape icon (disc /
+triangle / octagon), the headline (enter or not), the colour word, the
+masked name, the reason in plain words, the time and the code's expiry.
+If the font file cannot be used, the screens fall back to English in
+framebuf's built-in font and `font_error` says why.
+"""
+
+import time
+from micropython import const
+
+import kiosk.ui.icons as icons
+from kiosk.ui.font import BuiltinFont, Font, UiError
+from kiosk.ui.text import Pen
+from kiosk.ui.texts import FAULTS, TEXTS
+
+_PAD = const(8)
+_MAX_NAME = const(16)
+_EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
+
+# (background, foreground) per screen as RGB888
+_STYLE = {
+    "GREEN": ((0, 128, 56), (255, 255, 255)),
+    "YELLOW": ((248, 196, 16), (16, 16, 16)),
+    "RED": ((200, 24, 32), (255, 255, 255)),
+    "idle": ((16, 40, 72), (255, 255, 255)),
+    "fault": ((56, 64, 80), (255, 255, 255)),
+}
+LANGS = ("zh", "en", "zh+en")
+
+
+def _rgb565(r, g, b):
+    c = ((r & 0xF8) << 8) | ((g & 0xFC) << 3) | (b >> 3)
+    return ((c & 0xFF) << 8) | (c >> 8)
+
+
+def _field(v, name):
+    if isinstance(v, dict):
+        return v.get(name)
+    return getattr(v, name, None)
+
+
+class Ui:
+    def __init__(self, lcd, font_path=None, lang="zh", tz=8 * 3600):
+        self.lcd = lcd
+        self.fb = lcd.fb
+        self.w = lcd.width
+        self.h = lcd.height
+        self.tz = tz
+        self._color = getattr(lcd, "color", None) or _rgb565
+        self.font_error = None
+        font = None
+        if font_path:
+            if not font_path.endswith(".fnt"):
+                font_path = font_path.rstrip("/") + "/kiosk.fnt"
+            try:
+                font = Font(font_path)
+            except (UiError, OSError, ValueError) as e:
+                self.font_error = str(e)
+        else:
+            self.font_error = "no font file"
+        self.builtin = font is None
+        self.font = font or BuiltinFont()
+        self.pen = Pen(self.fb, self.font)
+        self.screen = None
+        self.icon = None
+        self.set_lang(lang)
+
+    def set_lang(self, lang):
+        if lang not in LANGS:
+            raise UiError("language must be one of %s" % (LANGS,))
+        self.lang = lang
+        self.langs = ("en",) if self.builtin else tuple(lang.split("+"))
+
+    @property
+    def drawn(self):
+        return self.pen.drawn
+
+    def _begin(self, style):
+        bg, fg = _STYLE[style]
+        self.bg = self._color(*bg)
+        self.fg = self._color(*fg)
+        self.fb.fill(self.bg)
+        self.pen.drawn = []
+        self.icon = None
+
+    def _t(self, lang, key):
+        return TEXTS[lang].get(key) or TEXTS["en"].get(key) or key
+
+    def _clock(self, now, date=False):
+        if not isinstance(now, int) or now <= 0:
+            return "--:--"
+        t = time.gmtime(now + self.tz - _EPOCH)
+        if date:
+            return "%04d-%02d-%02d" % (t[0], t[1], t[2])
+        return "%02d-%02d %02d:%02d" % (t[1], t[2], t[3], t[4])
+
+    def _icon(self, kind, x, y, s):
+        fn = icons.BY_VERDICT.get(kind) or getattr(icons, kind)
+        fn(self.fb, x, y, s, self.fg, self.bg)
+        self.icon = (kind, x, y, s)
+
+    def _band(self, kind, heads, max_size):
+        """Icon at top-left, headline lines beside it; return the y below."""
+        s = self.h * 64 // 240
+        self._icon(kind, _PAD, _PAD, s)
+        x0 = _PAD + s + _PAD
+        width = self.w - x0 - _PAD
+        fitted = []
+        total = 0
+        for i, text in enumerate(heads):
+            size = self.pen.fit(text, max_size if i == 0 else 24, width)
+            lines = [text]
+            if size < 24 and self.pen.width(text, 24) > width:
+                size = 24  # too long for one line: wrap at a legible size
+                lines = self.pen.wrap(text, size, width, 2)
+            for line in lines:
+                fitted.append((line, size))
+                total += self.pen.height(size)
+        y = _PAD + max(0, (s - total) // 2)
+        for text, size in fitted:
+            self.pen.draw(text, x0, y, size, self.fg)
+            y += self.pen.height(size)
+        return max(y, _PAD + s) + 6
+
+    def _para(self, texts, y, sizes, bottom):
+        """Wrapped paragraphs (one per language) from y, stopping at bottom."""
+        width = self.w - 2 * _PAD
+        need = 0
+        for text, size in zip(texts, sizes):
+            need += len(self.pen.wrap(text, size, width)) * (self.pen.height(size) + 2) + 2
+        if need > bottom - y:
+            sizes = [16] * len(texts)  # small print rather than cut text
+        for text, size in zip(texts, sizes):
+            lh = self.pen.height(size) + 2
+            room = (bottom - y) // lh
+            if room <= 0:
+                break
+            for line in self.pen.wrap(text, size, width, room):
+                self.pen.draw(line, _PAD, y, size, self.fg)
+                y += lh
+            y += 2
+        return y
+
+    def _footer(self, left, right):
+        size = 16
+        y = self.h - _PAD - self.pen.height(size)
+        if left:
+            self.pen.draw(left, _PAD, y, size, self.fg)
+        if right:
+            w = self.pen.width(right, size)
+            self.pen.draw(right, self.w - _PAD - w, y, size, self.fg)
+        return y
+
+    def _sizes(self):
+        return (24,) if len(self.langs) == 1 else (24, 16)
+
+    def idle(self, now=None):
+        """"Show your code" screen, with the time if the clock is set."""
+        self._begin("idle")
+        s = self.h * 80 // 240
+        x = (self.w - s) // 2
+        self._icon("qr", x, _PAD + 4, s)
+        y = _PAD + 4 + s + 10
+        width = self.w - 2 * _PAD
+        for i, lang in enumerate(self.langs):
+            text = self._t(lang, "idle")
+            size = self.pen.fit(text, 48 if i == 0 else 24, width)
+            self.pen.centred(text, y, size, self.fg, _PAD, width)
+            y += self.pen.height(size) + 2
+        bottom = self._footer(self._clock(now), None)
+        hint = self._t(self.langs[-1], "idle_hint")
+        if y + self.pen.height(16) <= bottom:
+            self.pen.centred(hint, y + 2, 16, self.fg, _PAD, width)
+        self.screen = "idle"
+        self.lcd.show()
+
+    def verdict(self, v, now=None):
+        """Draw a Verdict (docs/architecture.md); never raises on odd fields."""
+        verdict = _field(v, "verdict")
+        if verdict not in ("GREEN", "YELLOW", "RED"):
+            verdict = "RED"
+        admit = _field(v, "admit") is True
+        reason = _field(v, "reason")
+        reason = reason if isinstance(reason, str) else "malformed"
+        colour = _field(v, "colour")
+        colour = colour if colour in ("green", "yellow", "red") else None
+        name = _field(v, "name")
+        name = name[:_MAX_NAME] if isinstance(name, str) else None
+        exp = _field(v, "exp")
+        self._begin(verdict)
+        heads = [self._t(l, "enter" if admit else "stop") for l in self.langs]
+        y = self._band(verdict, heads, 48)
+        line = ""
+        if colour:
+            line = " ".join(self._t(l, "c_" + colour) for l in self.langs)
+        if name:
+            line = (line + "  " + name) if line else name
+        if line:
+            size = 24
+            self.pen.draw(line, _PAD, y, size, self.fg)
+            y += self.pen.height(size) + 4
+        key = self._reason_key(reason, admit, colour)
+        texts = []
+        for l in self.langs:
+            t = self._t(l, key)
+            if key == "r_other":
+                t += " (" + "".join(c for c in reason[:24] if " " < c < "\x7f") + ")"
+            texts.append(t)
+        left = self._clock(now)
+        right = None
+        if admit and isinstance(exp, int) and exp > 0:
+            right = self._t(self.langs[0], "valid_until") + " " + self._clock(exp, True)[5:]
+        bottom = self._footer(left, right)
+        self._para(texts, y, self._sizes(), bottom - 2)
+        self.screen = verdict
+        self.lcd.show()
+
+    def _reason_key(self, reason, admit, colour):
+        if reason == "ok":
+            if admit:
+                return "r_ok_" + (colour or "green")
+            reason = "policy"
+        if reason == "policy" and colour in ("yellow", "red"):
+            return "r_policy_" + colour
+        key = "r_" + reason
+        return key if key in TEXTS["en"] else "r_other"
+
+    def fault(self, code, detail=None):
+        """A fault screen: what is wrong and who can fix it. Codes: camera,
+        clock_unset, trust_expired, trust_grace, log_full, provision."""
+        known = code in FAULTS
+        self._begin("fault")
+        heads = [self._t(l, "f_" + code if known else "f_other") for l in self.langs]
+        y = self._band("square", heads, 24 if len(self.langs) > 1 else 48)
+        hints = [self._t(l, "h_" + code if known else "h_other") for l in self.langs]
+        bottom = self._footer("E:" + "".join(c for c in str(code)[:20] if " " < c < "\x7f"), None)
+        y = self._para(hints, y, self._sizes(), bottom - 2)
+        if detail:
+            text = str(detail)[:60]
+            if y + self.pen.height(16) <= bottom - 2:
+                for line in self.pen.wrap(text, 16, self.w - 2 * _PAD, 2):
+                    if y + self.pen.height(16) > bottom - 2:
+                        break
+                    self.pen.draw(line, _PAD, y, 16, self.fg)
+                    y += self.pen.height(16) + 2
+        self.screen = "fault"
+        self.lcd.show()
