@@ -47,11 +47,13 @@ class SimSpi:
         n = len(buf)
         self.bytes += n
         self.writes += 1
+        logged = not self.record
         for dev, cs, dc in self.devices:
             if cs is not None and cs.value():
                 continue
             lvl = dc.value() if dc is not None else 1
-            if self.record and self._logged + n <= _MAX_LOG:
+            if not logged and self._logged + n <= _MAX_LOG:
+                logged = True
                 self._logged += n
                 if self.log and self.log[-1][0] == lvl:
                     self.log[-1][1].extend(buf)
