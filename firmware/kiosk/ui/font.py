@@ -174,7 +174,7 @@ class Font:
         try:
             hdr = f.read(8)
             if len(hdr) != 8:
-                raise UiError("font file is empty")
+                raise UiError("not a KFNT font file (too short)")
             magic, ver, nst, _ = struct.unpack(_HDR, hdr)
             if magic != b"KFNT":
                 raise UiError("not a KFNT font file")
