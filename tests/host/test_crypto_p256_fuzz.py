@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kioskctl import mp, paths
+from kioskctl import combtab, mp
 
 N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
@@ -27,11 +27,13 @@ while True:
     line = sys.stdin.readline()
     if not line:
         break
-    pub, msg, sig, tab = [binascii.unhexlify(x) for x in line.split(",")]
-    if tab:
-        tabs[pub] = tab
-    t = tabs.get(pub) if line.split(",")[3].strip() == "" and pub in tabs else (tab or None)
+    f = [binascii.unhexlify(x) for x in line.strip().split(",")[1:]]
+    if line[0] == "T":
+        tabs[f[0]] = f[1]
+        continue
+    pub, msg, sig = f
     a = p256.verify(pub, msg, sig)
+    t = tabs.get(pub)
     b = p256.verify(pub, msg, sig, t) if t else a
     print("%d%d" % (a, b))
 """
@@ -86,12 +88,13 @@ def cases(draw):
     return bytes(pub), bytes(msg), bytes(sig)
 
 
-def run_batch(rows):
+def run_batch(rows, tables=()):
     script = os.path.join(os.environ.get("TMPDIR", "/tmp"), "p256_batch_%d.py" % os.getpid())
     with open(script, "w") as f:
         f.write(BATCH)
     try:
-        lines = "".join("%s,%s,%s,%s\n" % (p.hex(), m.hex(), s.hex(), t.hex()) for p, m, s, t in rows)
+        lines = "".join("T,%s,%s\n" % (p.hex(), t.hex()) for p, t in tables)
+        lines += "".join("V,%s,%s,%s\n" % (p.hex(), m.hex(), s.hex()) for p, m, s in rows)
         proc = mp.run(script, input=lines.encode(), timeout=300)
     finally:
         os.unlink(script)
@@ -107,10 +110,36 @@ def test_firmware_agrees_with_openssl():
         collected.append(case)
 
     collect()
-    rows = [(p, m, s, b"") for p, m, s in collected]
-    out = run_batch(rows)
-    assert len(out) == len(rows)
+    out = run_batch(collected)
+    assert len(out) == len(collected)
     expected = [openssl(p, m, s) for p, m, s in collected]
-    assert sum(expected) >= 40, "too few valid cases to mean anything"
+    assert sum(expected) >= 100, "too few valid cases to mean anything"
     for (p, m, s), want, got in zip(collected, expected, out):
-        assert got[0] == "1" if want else got[0] == "0", (p.hex(), m.hex(), s.hex(), want)
+        assert got == ("11" if want else "00"), (p.hex(), m.hex(), s.hex(), want)
+
+
+def test_with_host_built_tables_agrees_with_openssl():
+    """Tables from kioskctl.combtab (the trust-store builder) used on the device."""
+    keys = [ec.derive_private_key(d, ec.SECP256R1()) for d in (3, 0xC0FFEE, N - 5, 2**200 + 1)]
+    tables = [(pubbytes(k), combtab.build_table(pubbytes(k), s)) for k, s in zip(keys, (4, 4, 2, 1))]
+    collected = []
+
+    @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(keys), st.binary(max_size=40), st.sampled_from(KINDS), st.integers(0, 511))
+    def collect(key, msg, kind, bit):
+        r, s = decode_dss_signature(key.sign(msg, ec.ECDSA(hashes.SHA256())))
+        if kind == "high_s":
+            s = N - s
+        sig = bytearray(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+        if kind in ("flip_sig", "junk_sig", "flip_pub"):
+            sig[bit // 8] ^= 1 << (bit % 8)
+        if kind == "flip_msg":
+            msg = msg + b"."
+        collected.append((pubbytes(key), msg, bytes(sig)))
+
+    collect()
+    out = run_batch(collected, tables)
+    expected = [openssl(p, m, s) for p, m, s in collected]
+    assert sum(expected) >= 30
+    for (p, m, s), want, got in zip(collected, expected, out):
+        assert got == ("11" if want else "00"), (p.hex(), m.hex(), s.hex(), want)
