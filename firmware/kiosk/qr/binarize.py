@@ -40,21 +40,25 @@ def _block_points(src: ptr8, blk: ptr8, dims: ptr32):
             if xo > w - 8:
                 xo = w - 8
             s = 0
-            mn = 255
+            mn = 1020
             mx = 0
             yy = 0
             while yy < 8:
                 o = (yo + yy) * w + xo
+                o2 = o + w
                 xx = 0
                 while xx < 8:
-                    p = int(src[o + xx])
+                    # 2x2 sums: min/max on them are robust to sensor noise
+                    p = int(src[o + xx]) + int(src[o + xx + 1]) + int(src[o2 + xx]) + int(src[o2 + xx + 1])
                     s += p
                     if p < mn:
                         mn = p
                     if p > mx:
                         mx = p
-                    xx += 1
-                yy += 1
+                    xx += 2
+                yy += 2
+            mn = mn >> 2
+            mx = mx >> 2
             avg = s >> 6
             if mx - mn <= _MIN_CONTRAST:
                 avg = mn >> 1

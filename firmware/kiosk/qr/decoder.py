@@ -85,53 +85,71 @@ class Decoder:
             used += [a, b, c]
 
     def _try_triple(self, img, dark, a, b, c):
-        for mirrored in (False, True):
-            if mirrored:
-                b, c = c, b
-            tried = []
-            for dim in grid.dimensions(a, b, c):
-                sym = self._try_dim(img, dark, a, b, c, dim, mirrored, tried)
-                if sym is not None:
-                    return sym
+        tried = []
+        for dim in grid.dimensions(a, b, c):
+            for mirrored in (False, True):
                 if self._late():
                     return None
+                if mirrored:
+                    sym = self._try_dim(img, dark, a, c, b, dim, True, tried)
+                else:
+                    sym = self._try_dim(img, dark, a, b, c, dim, False, tried)
+                if sym is not None:
+                    return sym
         return None
 
-    def _try_dim(self, img, dark, a, b, c, dim, mirrored, tried):
-        if dim in tried:
+    def _sample_format(self, img, dark, H, dim):
+        """Sample with H; return (grid, level, mask) or None."""
+        if H is None:
             return None
-        tried.append(dim)
+        g, miss = self.sampler.grid(img, H, dim, dark)
+        if miss * 4 > dim * dim:
+            return None
+        try:
+            fa, fb = V.read_format_bits(g, dim)
+            level, mask, _ = V.decode_format(fa, fb)
+        except QRError:
+            return None
+        return g, level, mask
+
+    def _try_dim(self, img, dark, a, b, c, dim, mirrored, tried):
+        key = dim * 2 + (1 if mirrored else 0)
+        if key in tried:
+            return None
+        tried.append(key)
         src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
-        dst = [(a.x, a.y), (b.x, b.y), (c.x, c.y)]
-        hs = []
+        dst = grid.refine_finders(self.sampler, img, dark, a, b, c, dim)
+        (ax, ay), (bx, by), (cx, cy) = dst
+        # cheap gate: the format information must read with the affine grid
+        H0 = grid.homography(src + [(dim - 3.5, dim - 3.5)], dst + [(bx + cx - ax, by + cy - ay)])
+        r0 = self._sample_format(img, dark, H0, dim)
+        if r0 is None:
+            return None
+        ver = (dim - 17) >> 2
+        if ver >= 7:
+            try:
+                va, vb = V.read_version_bits(r0[0], dim)
+                v2 = V.decode_version(va, vb)
+            except QRError:
+                v2 = ver
+            if v2 != ver:
+                return self._try_dim(img, dark, a, b, c, V.dimension(v2), mirrored, tried)
+        cands = []
         if dim >= 25:
             al = grid.find_alignment(self.sampler, img, dark, a, b, c, dim)
             if al is not None:
-                hs.append(grid.homography(src + [(dim - 6.5, dim - 6.5)], dst + [al]))
-        hs.append(grid.homography(src + [(dim - 3.5, dim - 3.5)], dst + [(b.x + c.x - a.x, b.y + c.y - a.y)]))
-        for H in hs:
-            if H is None:
+                cands.append(grid.homography(src + [(dim - 6.5, dim - 6.5)], dst + [al]))
+        cands.append(H0)
+        for H in cands:
+            r = r0 if H is H0 else self._sample_format(img, dark, H, dim)
+            if r is None:
                 continue
-            g, miss = self.sampler.grid(img, H, dim, dark)
-            if miss * 4 > dim * dim:
-                continue
-            try:
-                fa, fb = V.read_format_bits(g, dim)
-                level, mask, _ = V.decode_format(fa, fb)
-            except QRError:
-                continue
-            ver = (dim - 17) >> 2
-            if ver >= 7:
-                try:
-                    va, vb = V.read_version_bits(g, dim)
-                    v2 = V.decode_version(va, vb)
-                except QRError:
-                    v2 = ver
-                if v2 != ver:
-                    d2 = V.dimension(v2)
-                    if d2 not in tried:
-                        return self._try_dim(img, dark, a, b, c, d2, mirrored, tried)
+            if H is H0 and len(cands) > 1:
+                # the grid buffer was overwritten by the aligned sampling
+                r = self._sample_format(img, dark, H0, dim)
+                if r is None:
                     continue
+            g, level, mask = r
             try:
                 data, fixed = codewords.extract(g, ver, level, mask)
                 text, raw = segments.parse(data, ver)

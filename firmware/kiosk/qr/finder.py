@@ -18,8 +18,9 @@ import micropython
 from micropython import const
 
 _MAX_HITS = const(2048)
-_MAX_CENTERS = const(24)
+_MAX_CENTERS = const(64)
 _BIAS = const(1 << 20)
+_REFINE = const(8)
 
 
 @micropython.viper
@@ -187,8 +188,8 @@ def _cross(img: ptr8, prm: ptr32) -> int:
         v = 0 - v
     if v >= 2 * t:
         return 0
-    # centre of the middle run relative to (cx, cy), in half steps
-    prm[8] = fwd - back + 1 + _BIAS
+    # centre of the middle run relative to the pixel edge cx (cy), in half steps
+    prm[8] = fwd - back + 2 + _BIAS
     prm[9] = t
     return 1
 
@@ -248,8 +249,9 @@ class FinderScanner:
             seen = False
             for c in centers:
                 if abs(c.x - hx) <= 2.5 * c.ms and abs(c.y - hy) <= 2.5 * c.ms and 0.5 * c.ms < hms < 2 * c.ms:
-                    c.count += 1
-                    seen = True
+                    seen = c.count >= _REFINE
+                    if seen:
+                        c.count += 1
                     break
             if seen:
                 continue

@@ -15,7 +15,7 @@
 from micropython import const
 
 _MAX_TRIPLES = const(40)
-_MAX_CANDIDATES = const(10)
+_MAX_CANDIDATES = const(12)
 
 
 def _dist(p, q):
@@ -182,3 +182,38 @@ def find_alignment(sampler, img, dark, a, b, c, dim):
         bx = sx / cnt
         by = sy / cnt
     return bx, by
+
+
+def refine_finders(sampler, img, dark, a, b, c, dim):
+    """Re-centre the three finders on a 7x7 template in the local module
+    frame; returns three (x, y) points (the old ones where no better fit)."""
+    n = dim - 7.0
+    ux = (b.x - a.x) / n
+    uy = (b.y - a.y) / n
+    vx = (c.x - a.x) / n
+    vy = (c.y - a.y) / n
+    out = []
+    for f in (a, b, c):
+        best = -1
+        sx = 0.0
+        sy = 0.0
+        cnt = 0
+        for j in range(-4, 5):
+            for i in range(-4, 5):
+                x = f.x + (i * ux + j * vx) * 0.25
+                y = f.y + (i * uy + j * vy) * 0.25
+                s = sampler.ring(img, dark, x, y, ux, uy, vx, vy, 3)
+                if s > best:
+                    best = s
+                    sx = x
+                    sy = y
+                    cnt = 1
+                elif s == best:
+                    sx += x
+                    sy += y
+                    cnt += 1
+        if best >= 40:
+            out.append((sx / cnt, sy / cnt))
+        else:
+            out.append((f.x, f.y))
+    return out

@@ -2,8 +2,8 @@
 
 `Sampler.grid(img, H, dim, dark)` reads a dim x dim module grid: for each row
 Python evaluates the projective map at the row start and its per-module
-increments in floating point, scales them to fixed point (12 fractional bits,
-values kept far below 2^31), and a viper loop divides per module to get the
+increments in floating point, scales them to fixed point (18 fractional bits;
+rows whose values would not fit in 30 bits are skipped), and a viper loop divides per module to get the
 pixel. Modules that fall outside the frame read as light and are counted:
 a grid mostly outside the frame is rejected by the caller.
 
@@ -17,8 +17,10 @@ import array
 import micropython
 from micropython import const
 
-_FIX = const(4096)
-_BIAS = const(1 << 28)
+_FIX = const(1 << 18)
+_LIM = const(1 << 29)
+_BIAS = const(1 << 30)
+_RBIAS = const(1 << 28)
 _MAX_DIM = const(181)
 
 
@@ -60,27 +62,38 @@ def _row(img: ptr8, out: ptr8, prm: ptr32) -> int:
 
 @micropython.viper
 def _ring(img: ptr8, prm: ptr32) -> int:
-    # prm: w, h, dark, cx, cy, ux, uy, vx, vy (positions and vectors * 256, biased)
+    # prm: w, h, dark, cx, cy, ux, uy, vx, vy (positions and vectors * 256,
+    # biased), half. Scores the (2*half+1)^2 concentric-square pattern whose
+    # ring at Chebyshev distance half-1 is light and everything else dark:
+    # half=2 is an alignment pattern, half=3 a finder pattern.
     w = int(prm[0])
     h = int(prm[1])
     dark = int(prm[2])
-    cx = int(prm[3]) - _BIAS
-    cy = int(prm[4]) - _BIAS
-    ux = int(prm[5]) - _BIAS
-    uy = int(prm[6]) - _BIAS
-    vx = int(prm[7]) - _BIAS
-    vy = int(prm[8]) - _BIAS
+    cx = int(prm[3]) - _RBIAS
+    cy = int(prm[4]) - _RBIAS
+    ux = int(prm[5]) - _RBIAS
+    uy = int(prm[6]) - _RBIAS
+    vx = int(prm[7]) - _RBIAS
+    vy = int(prm[8]) - _RBIAS
+    half = int(prm[9])
     score = 0
-    j = -2
-    while j <= 2:
-        i = -2
-        while i <= 2:
+    j = 0 - half
+    while j <= half:
+        i = 0 - half
+        while i <= half:
             px = (cx + i * ux + j * vx) >> 8
             py = (cy + i * uy + j * vy) >> 8
+            m = i
+            if m < 0:
+                m = 0 - m
+            mj = j
+            if mj < 0:
+                mj = 0 - mj
+            if mj > m:
+                m = mj
             want = 1
-            if (i == 1 or i == -1 or i == 0) and (j == 1 or j == -1 or j == 0):
-                if i != 0 or j != 0:
-                    want = 0
+            if m == half - 1:
+                want = 0
             if px >= 0 and py >= 0 and px < w and py < h:
                 d = 0
                 if int(img[py * w + px]) == dark:
@@ -117,25 +130,34 @@ class Sampler:
                 miss += dim
                 continue
             s = _FIX / W0
+            n1 = dim - 1
+            ok = True
+            for q in (X0 * s, Y0 * s, (X0 + a * n1) * s, (Y0 + d * n1) * s, (W0 + g * n1) * s):
+                if q >= _LIM or q <= -_LIM:
+                    ok = False
+            if not ok:
+                miss += dim
+                continue
             p[3] = r * dim
-            p[5] = int(X0 * s) + _BIAS
-            p[6] = int(Y0 * s) + _BIAS
-            p[7] = int(W0 * s) + _BIAS
-            p[8] = int(a * s) + _BIAS
-            p[9] = int(d * s) + _BIAS
-            p[10] = int(g * s) + _BIAS
+            p[5] = round(X0 * s) + _BIAS
+            p[6] = round(Y0 * s) + _BIAS
+            p[7] = round(W0 * s) + _BIAS
+            p[8] = round(a * s) + _BIAS
+            p[9] = round(d * s) + _BIAS
+            p[10] = round(g * s) + _BIAS
             miss += _row(img, self.out, p)
         return memoryview(self.out)[: dim * dim], miss
 
-    def ring(self, img, dark, cx, cy, ux, uy, vx, vy):
+    def ring(self, img, dark, cx, cy, ux, uy, vx, vy, half=2):
         p = self.prm
+        p[9] = half
         p[0] = self.w
         p[1] = self.h
         p[2] = dark
-        p[3] = int(cx * 256) + _BIAS
-        p[4] = int(cy * 256) + _BIAS
-        p[5] = int(ux * 256) + _BIAS
-        p[6] = int(uy * 256) + _BIAS
-        p[7] = int(vx * 256) + _BIAS
-        p[8] = int(vy * 256) + _BIAS
+        p[3] = int(cx * 256) + _RBIAS
+        p[4] = int(cy * 256) + _RBIAS
+        p[5] = int(ux * 256) + _RBIAS
+        p[6] = int(uy * 256) + _RBIAS
+        p[7] = int(vx * 256) + _RBIAS
+        p[8] = int(vy * 256) + _RBIAS
         return _ring(img, p)
