@@ -83,3 +83,16 @@ def test_flipped_bits_anywhere_fail_the_check():
         comb.forget()
     for junk in (b"", good[:-64], good + bytes(64), b"PCMB" + bytes(100)):
         mpassert.eq(comb.check(pub, junk), False)
+
+
+def test_mutable_table_cannot_be_swapped_after_check():
+    (la, pa, ma, sa, _), (lb, pb, mb, sb, _) = _valid(2)
+    buf = bytearray(comb.build(pb))
+    mpassert.eq(p256.check_table(pb, buf), True)
+    mpassert.eq(p256.verify(pb, mb, sb, buf), True)
+    buf[:] = comb.build(pa)  # now A's table in B's (already checked) buffer
+    mpassert.eq(p256.verify(pb, ma, sa, buf), False)
+    mpassert.eq(p256.verify(pb, mb, sb, buf), True)
+    ro = memoryview(comb.build(pa))
+    mpassert.eq(comb.usable(pa, ro) is ro, True)  # read-only views are used as they are
+    mpassert.eq(p256.verify(pa, ma, sa, ro), True)

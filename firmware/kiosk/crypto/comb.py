@@ -18,9 +18,9 @@ check() proves a table is exactly P's table: every T_j[2^t] is compared with
 be on the curve and collinear with A = T_j[low bit of I], B = T_j[rest] and -C
 (with x_C != x_A, x_B and x_A != x_B), which forces C = A + B.  By induction
 over I every entry is right, so verify with a checked table gives exactly the
-same answers as verify without one.  The verdict of check() is cached for
-immutable `bytes` tables (by identity, at most 8, forget() clears them); other
-buffers are checked on every use.
+same answers as verify without one.  usable() caches the verdict by the
+table object's identity (at most 32 tables; forget() clears them); a mutable
+buffer is copied once and the checked copy is what the verify computes with.
 
 G's table (s = 4, 65 KB) is built here on first use and kept in RAM: it is
 the same bytes `kioskctl` makes on the host, and building it (about as costly
@@ -36,11 +36,11 @@ _P = const(0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF)
 _HDR = const(8)
 _PT = const(64)
 _W = const(255)
-_CACHE = const(8)
+_CACHE = const(32)
 
 MAGIC = b"PCMB"
 
-_checked = []
+_checked = {}
 _g = None
 
 
@@ -169,17 +169,37 @@ def _check(pub, table):
     return True
 
 
+def _frozen(buf):
+    """True for buffers that cannot change: bytes, read-only memoryviews."""
+    if isinstance(buf, bytes):
+        return True
+    if isinstance(buf, memoryview):
+        try:
+            buf[0] = buf[0]  # a no-op write on a writable view
+        except TypeError:
+            return True
+    return False
+
+
 def usable(pub, table):
-    """check(), with the answer cached for immutable bytes tables (by identity)."""
-    for t, q, ok in _checked:
-        if t is table and q == pub:
-            return ok
-    ok = check(pub, table)
-    if isinstance(table, bytes):
-        if len(_checked) >= _CACHE:
-            _checked.pop(0)
-        _checked.append((table, bytes(pub), ok))
-    return ok
+    """The checked table to compute with, or None when `table` is not pub's.
+
+    The answer is cached by the table object's identity.  A mutable buffer
+    (bytearray, writable memoryview) is copied once and the checked copy is
+    used from then on, so later writes to the buffer cannot bypass the check.
+    """
+    hit = _checked.get(id(table))
+    if hit is not None and hit[0] is table and hit[1] == pub:
+        return hit[2]
+    try:
+        t = table if _frozen(table) else bytes(table)
+    except Exception:  # noqa: BLE001 - not a buffer
+        t = None
+    ok = t is not None and check(pub, t)
+    if len(_checked) >= _CACHE:
+        _checked.clear()
+    _checked[id(table)] = (table, bytes(pub), t if ok else None)
+    return t if ok else None
 
 
 def forget():
