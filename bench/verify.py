@@ -1,0 +1,204 @@
+"""ES256 verify speed: firmware (MicroPython unix port) vs python-ecdsa (CPython).
+
+    .venv/bin/python bench/verify.py [--n 300] [--quick]
+
+One run measures, on the same machine and in the same run:
+- python-ecdsa 0.19 on CPython (no gmpy2): median time of one verify over N
+  verifies (a fresh VerifyingKey, no precompute(): the peer = 1.0);
+  python-ecdsa with precompute() and `cryptography` (OpenSSL) for context;
+- the firmware kiosk.crypto.p256.verify on the MicroPython unix port with the
+  issuer's comb table (median over N verifies of N different messages), and
+  without a table;
+- heap garbage per verify (gc.mem_alloc delta with the GC disabled);
+- table bytes per key, G's table build time, the one-off table check;
+- the whole HC1 string -> verdict (kiosk.verify.check with a trust store
+  built by kioskctl.trust) against a bare table verify of the same token.
+Prints ratios; the figures go to docs/performance.md.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "host_tools"))
+
+MP_SCRIPT = r"""
+import sys, json, time, gc, binascii
+from kiosk.crypto import p256, comb
+
+cfg = json.load(open(sys.argv[1]))
+pub = binascii.unhexlify(cfg["pub"])
+tab = binascii.unhexlify(cfg["tab"])
+cases = [(binascii.unhexlify(m), binascii.unhexlify(s)) for m, s in cfg["cases"]]
+
+def med(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+out = {}
+t = time.ticks_us(); comb.gtable(); out["gtable_build_ms"] = time.ticks_diff(time.ticks_us(), t) / 1000
+t = time.ticks_us(); ok = comb.check(pub, tab); out["check_ms"] = time.ticks_diff(time.ticks_us(), t) / 1000
+assert ok and p256.check_table(pub, tab)
+
+def timed(fn, rows, *extra):
+    ts = []
+    for m, s in rows:
+        t = time.ticks_us()
+        r = fn(pub, m, s, *extra)
+        ts.append(time.ticks_diff(time.ticks_us(), t))
+        assert r is True
+    return med(ts)
+
+timed(p256.verify, cases[:5], tab)
+out["table_us"] = timed(p256.verify, cases, tab)
+out["notable_us"] = timed(p256.verify, cases[: cfg["n_slow"]])
+garbage = []
+for m, s in cases[:50]:
+    gc.collect(); gc.disable()
+    a = gc.mem_alloc()
+    p256.verify(pub, m, s, tab)
+    garbage.append(gc.mem_alloc() - a)
+    gc.enable()
+out["garbage_bytes"] = med(garbage)
+
+if cfg.get("trust"):
+    from kiosk import verify
+    from kiosk.policy import Policy
+    from kiosk.token import parse
+    from kiosk.trust import store
+    trust = store.open_file(cfg["trust"])
+    policy = Policy({})
+    payload = cfg["payload"]
+    now = cfg["now"]
+    v = verify.check(payload, trust, policy, now)
+    assert v.reason == "ok", (v.reason, getattr(v, "detail", ""))
+    tok = parse(payload)
+    key = trust.keys_for(tok.kid)[0]
+    ktab = key.table()
+    assert ktab is not None
+    ts = []; tb = []; tp = []
+    for i in range(cfg["n_hc1"]):
+        t = time.ticks_us(); v = verify.check(payload, trust, policy, now); ts.append(time.ticks_diff(time.ticks_us(), t))
+        t = time.ticks_us(); p256.verify(key.pub, tok.tbs, tok.signature, ktab); tb.append(time.ticks_diff(time.ticks_us(), t))
+        t = time.ticks_us(); parse(payload); tp.append(time.ticks_diff(time.ticks_us(), t))
+    out["hc1_us"] = med(ts)
+    out["hc1_bare_us"] = med(tb)
+    out["hc1_parse_us"] = med(tp)
+print(json.dumps(out))
+"""
+
+
+def median_time(fn, rows):
+    ts = []
+    for row in rows:
+        t = time.perf_counter()
+        ok = fn(*row)
+        ts.append(time.perf_counter() - t)
+        assert ok
+    return statistics.median(ts) * 1e6
+
+
+def make_token(sk, ts):
+    """An HC1 payload and a trust store file for the key (kioskctl's own code)."""
+    from cryptography.hazmat.primitives import serialization
+
+    from kioskctl import mint, trust
+
+    kid = mint.kid_for(sk)
+    claims = mint.health_code_claims("CN-BENCH", "green", "holder-0001", "Zhang *ling", ts - 60, ts + 7 * 86400)
+    payload = mint.hc1(mint.cose_sign1(claims, sk, kid))
+    pem = sk.get_verifying_key().to_pem()
+    pub = serialization.load_pem_public_key(pem)
+    entry = trust.key_entry(pub, kid, "bench issuer")
+    return payload, trust.build([entry])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=300, help="verifies per measurement (>= 200 for the record)")
+    ap.add_argument("--quick", action="store_true", help="n = 40, for a smoke run")
+    args = ap.parse_args(argv)
+    n = 40 if args.quick else args.n
+
+    import ecdsa
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    from ecdsa.util import sigencode_string, sigdecode_string
+
+    from kioskctl import combtab, mp
+
+    sk = ecdsa.SigningKey.from_secret_exponent(0x5EED5EED1234, curve=ecdsa.NIST256p, hashfunc=hashlib.sha256)
+    pub = sk.get_verifying_key().to_string("uncompressed")
+    msgs = [b"bench message %d" % i for i in range(n)]
+    sigs = [sk.sign_deterministic(m, hashfunc=hashlib.sha256, sigencode=sigencode_string) for m in msgs]
+
+    vk = ecdsa.VerifyingKey.from_string(pub, curve=ecdsa.NIST256p, hashfunc=hashlib.sha256)
+    peer = median_time(lambda m, s: vk.verify(s, m, sigdecode=sigdecode_string), zip(msgs, sigs))
+    vkp = ecdsa.SigningKey.from_secret_exponent(0x5EED5EED1234, curve=ecdsa.NIST256p,
+                                                hashfunc=hashlib.sha256).get_verifying_key()
+    vkp.precompute()
+    peer_pre = median_time(lambda m, s: vkp.verify(s, m, sigdecode=sigdecode_string), zip(msgs, sigs))
+    ok_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), pub)
+
+    def ossl(m, s):
+        r, ss = int.from_bytes(s[:32], "big"), int.from_bytes(s[32:], "big")
+        ok_key.verify(encode_dss_signature(r, ss), m, ec.ECDSA(hashes.SHA256()))
+        return True
+
+    openssl = median_time(ossl, zip(msgs, sigs))
+
+    t = time.perf_counter()
+    tab = combtab.build_table(pub)
+    host_build_ms = (time.perf_counter() - t) * 1e3
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = {"pub": pub.hex(), "tab": tab.hex(), "cases": [(m.hex(), s.hex()) for m, s in zip(msgs, sigs)],
+               "n_slow": min(n, 30), "n_hc1": n}
+        have_verify = os.path.exists(os.path.join(REPO, "firmware", "kiosk", "verify.py"))
+        if have_verify:
+            now = int(time.time())
+            payload, store = make_token(sk, now)
+            with open(os.path.join(tmp, "trust.kts"), "wb") as f:
+                f.write(store)
+            cfg.update(trust=os.path.join(tmp, "trust.kts"), payload=payload, now=now)
+        with open(os.path.join(tmp, "cfg.json"), "w") as f:
+            json.dump(cfg, f)
+        script = os.path.join(tmp, "bench_mp.py")
+        with open(script, "w") as f:
+            f.write(MP_SCRIPT)
+        proc = mp.run(script, [os.path.join(tmp, "cfg.json")], timeout=900, check=False)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout.decode()[-3000:] + proc.stderr.decode()[-3000:])
+            return 1
+        res = json.loads(proc.stdout.decode().splitlines()[-1])
+
+    print("ES256 verify, median of %d verifies (us)" % n)
+    print("  python-ecdsa %s CPython (peer = 1.0)   %8.1f" % (ecdsa.__version__, peer))
+    print("  python-ecdsa + precompute()             %8.1f  (%.2fx)" % (peer_pre, peer_pre / peer))
+    print("  cryptography (OpenSSL)                  %8.1f  (%.3fx)" % (openssl, openssl / peer))
+    print("  firmware, comb table (MicroPython)      %8.1f  ratio %.2fx" % (res["table_us"], res["table_us"] / peer))
+    print("  firmware, no table   (MicroPython)      %8.1f  ratio %.2fx  (median of %d)" % (
+        res["notable_us"], res["notable_us"] / peer, cfg["n_slow"]))
+    print("table bytes per key           %d (s = 4: 1020 points); G's table the same, built on device in %.1f ms" % (
+        len(tab), res["gtable_build_ms"]))
+    print("table check on first use      %.1f ms (MicroPython); host build %.1f ms" % (res["check_ms"], host_build_ms))
+    print("heap garbage per verify       %d bytes (median, gc disabled)" % res["garbage_bytes"])
+    if "hc1_us" in res:
+        print("HC1 string -> verdict         %8.1f us = %.2fx a bare table verify (%.1f us); token.parse %.1f us" % (
+            res["hc1_us"], res["hc1_us"] / res["hc1_bare_us"], res["hc1_bare_us"], res["hc1_parse_us"]))
+    else:
+        print("HC1 string -> verdict         (firmware/kiosk/verify.py missing)")
+    ratio = res["table_us"] / peer
+    print("RATIO %.3f (target <= 0.5, goal 0.25)" % ratio)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
