@@ -1,0 +1,387 @@
+"""Provisioning operations served over the serial protocol.
+
+    info    anyone: ids, counter, venue, bundle/list status, clock; never a secret
+    setup   first setup of an unprovisioned kiosk (trust on first use over USB)
+    cmd     an admin-signed command (kiosk.provision.command); ops:
+            venue, policy, secret, wifi, clock, admin, operator, trust, revoke
+    reset   full reset: needs the physical reset button held, and the scan
+            log pulled (or abandon_logs=true); wipes config, secrets and log
+
+Large files (trust bundle, revocation list) arrive as a staged file on the
+same filesystem (`blob_path`) or as bytes (`blob`); signed commands pin them
+by SHA-256. Each operation is one kiosk.provision.atomic transaction that
+also advances the command counter, so a refusal or a power cut leaves the
+complete old state. Secrets are written, never read back: no operation
+returns the venue secret or the Wi-Fi password.
+"""
+
+import hashlib
+from binascii import hexlify
+import json
+import os
+
+from micropython import const
+
+from kiosk.provision import ProvisionError, atomic, command, state
+from kiosk.provision.clock import ClockGuard
+from kiosk.trust import TrustError
+
+_MAX_BLOB = const(262144)
+_MIN_SECRET = const(16)
+_MAX_SECRET = const(64)
+_MAX_STR = const(64)
+CONFIG_FILES = ("device.json", "policy.json", "trust.ktb", "revoked.krv", "secret.bin",
+                "wifi.json", "clock.json", state.NAME)
+
+
+class Provisioner:
+    def __init__(self, root, clock=None, presence=None, logs_pending=None, wipe_logs=None):
+        """`presence()` -> True while the physical reset button is held;
+        `logs_pending()` -> number of scan records not yet pulled;
+        `wipe_logs()` erases the scan log."""
+        self.root = root
+        self.dir = root + "/config"
+        atomic.makedirs(self.dir)
+        self.recovered = atomic.recover(self.dir)
+        self.state = state.load(self.dir)
+        self.guard = ClockGuard(clock, self.dir)
+        self.presence = presence
+        self.logs_pending = logs_pending
+        self.wipe_logs = wipe_logs
+        self.changed = None  # set after a commit: called with the op name
+
+    # -- entry point ------------------------------------------------------
+
+    def handle(self, req):
+        """Response dict for a request dict; raises ProvisionError when refused."""
+        if not isinstance(req, dict) or not isinstance(req.get("op"), str):
+            raise ProvisionError("malformed", "request without op")
+        op = req["op"]
+        if op == "info":
+            return self.info()
+        if op == "setup":
+            return self.setup(req)
+        if op == "cmd":
+            return self.command(req.get("cmd"), req.get("blob"), req.get("blob_path"))
+        if op == "reset":
+            return self.reset(bool(req.get("abandon_logs")))
+        raise ProvisionError("unknown_op", "unknown provisioning op %r" % op)
+
+    def handle_safe(self, req):
+        """Like handle() but answers {"ok": False, "error", "msg"} instead of raising."""
+        try:
+            r = self.handle(req)
+            r["ok"] = True
+            return r
+        except ProvisionError as exc:
+            return {"ok": False, "error": exc.code, "msg": exc.msg}
+        except TrustError as exc:
+            return {"ok": False, "error": "trust", "msg": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - never drop the link on bad input
+            return {"ok": False, "error": "internal", "msg": repr(exc)}
+
+    # -- read-only ---------------------------------------------------------
+
+    def info(self):
+        s = self.state
+        dev = _json(atomic.read(self.dir + "/device.json")) or {}
+        wifi = _json(atomic.read(self.dir + "/wifi.json")) or {}
+        r = {
+            "device_id": s.device_id,
+            "provisioned": s.provisioned,
+            "ctr": s.ctr,
+            "venue": dev.get("venue"),
+            "admin_kid": _kid(s.admin),
+            "operator_kid": _kid(s.operator),
+            "secret_set": _exists(self.dir + "/secret.bin"),
+            "wifi_ssid": wifi.get("ssid"),
+            "wifi_password_set": bool(wifi.get("password")),
+            "clock": self.guard.raw(),
+            "clock_status": self.guard.status(),
+            "clock_floor": self.guard.floor,
+            "bundle_seq": s.bundle_seq,
+            "rev_seq": s.rev_seq,
+        }
+        if s.operator and _exists(self.dir + "/trust.ktb"):
+            try:
+                from kiosk.trust import bundle
+
+                h = bundle.verify_file(self.dir + "/trust.ktb", s.operator)
+                info = bundle.BundleInfo(h, self.guard.now())
+                r["bundle"] = {"seq": info.seq, "iat": info.iat, "exp": info.exp,
+                               "grace": info.grace, "status": info.status}
+            except TrustError as exc:
+                r["bundle"] = {"status": "damaged", "msg": str(exc)}
+        return r
+
+    # -- first setup ---------------------------------------------------------
+
+    def setup(self, req):
+        if self.state.provisioned:
+            raise ProvisionError("already_provisioned", "kiosk is provisioned: send admin-signed commands")
+        dev_id = req.get("device_id")
+        if not _short_str(dev_id):
+            raise ProvisionError("bad_request", "device_id must be a short string")
+        new = state.State()
+        new.device_id = dev_id
+        new.admin = _point(req.get("admin"), "admin")
+        new.operator = _point(req.get("operator"), "operator")
+        t = req.get("clock")
+        floor = self.guard.check_set(t, back=True) if t is not None else None
+        txn = atomic.Txn(self.dir)
+        try:
+            self._put_device(txn, {"device_id": dev_id}, req.get("venue"), req.get("lang"))
+            self._put_policy(txn, req.get("policy") or {})
+            self._put_secret(txn, req.get("secret"))
+            if req.get("wifi") is not None:
+                self._put_wifi(txn, req["wifi"])
+            if req.get("bundle") is not None or req.get("bundle_path"):
+                self._put_bundle(txn, new, req.get("bundle"), req.get("bundle_path"), None)
+            if floor is not None:
+                txn.put("clock.json", ClockGuard.encode(floor))
+            txn.put(state.NAME, new.to_bytes())
+        except Exception:
+            txn.abort()
+            raise
+        txn.commit()
+        self.state = new
+        if floor is not None:
+            self.guard.applied(t, floor)
+        self._changed("setup")
+        return {"device_id": dev_id, "ctr": 0}
+
+    # -- signed commands -------------------------------------------------------
+
+    def command(self, raw, blob=None, blob_path=None):
+        s = self.state
+        if not s.provisioned:
+            if blob_path:
+                _remove(blob_path)
+            raise ProvisionError("not_provisioned", "run first setup")
+        try:
+            cmd = command.verify(raw, s.admin, s.device_id, s.ctr)
+        except ProvisionError:
+            if blob_path:
+                _remove(blob_path)
+            raise
+        new = s.copy()
+        new.ctr = cmd.ctr
+        a = cmd.args
+        txn = atomic.Txn(self.dir)
+        clock_set = None
+        try:
+            if cmd.op == "venue":
+                dev = _json(atomic.read(self.dir + "/device.json")) or {}
+                self._put_device(txn, dev, a.get("venue"), a.get("lang", dev.get("lang")))
+            elif cmd.op == "policy":
+                self._put_policy(txn, a.get("policy"))
+            elif cmd.op == "secret":
+                self._put_secret(txn, a.get("secret"))
+            elif cmd.op == "wifi":
+                self._put_wifi(txn, a)
+            elif cmd.op == "clock":
+                t = a.get("time")
+                floor = self.guard.check_set(t, bool(a.get("back")))
+                txn.put("clock.json", ClockGuard.encode(floor))
+                clock_set = (t, floor)
+            elif cmd.op == "admin":
+                new.admin = _point(a.get("admin"), "admin")
+            elif cmd.op == "operator":
+                new.operator = _point(a.get("operator"), "operator")
+                new.bundle_seq = 0
+                new.rev_seq = 0
+                txn.delete("trust.ktb")
+                txn.delete("revoked.krv")
+            elif cmd.op == "trust":
+                self._put_bundle(txn, new, blob, blob_path, a.get("sha"))
+            elif cmd.op == "revoke":
+                self._put_revocation(txn, new, blob, blob_path, a.get("sha"))
+            else:
+                raise ProvisionError("unknown_op", "unknown command %r" % cmd.op)
+            txn.put(state.NAME, new.to_bytes())
+        except Exception:
+            txn.abort()
+            if blob_path:
+                _remove(blob_path)
+            raise
+        txn.commit()
+        self.state = new
+        if clock_set:
+            self.guard.applied(clock_set[0], clock_set[1])
+        self._changed(cmd.op)
+        return {"ctr": new.ctr, "op": cmd.op}
+
+    # -- reset -------------------------------------------------------------------
+
+    def reset(self, abandon_logs):
+        if not (self.presence and self.presence()):
+            raise ProvisionError("no_presence", "hold the reset button on the kiosk while sending reset")
+        pending = self.logs_pending() if self.logs_pending else 0
+        if pending and not abandon_logs:
+            raise ProvisionError("logs_pending", "%d scan records not pulled: pull them or pass abandon_logs" % pending)
+        txn = atomic.Txn(self.dir)
+        for name in CONFIG_FILES:
+            txn.delete(name)
+        txn.commit()
+        if self.wipe_logs:
+            self.wipe_logs()
+        self.state = state.State()
+        self.guard.floor = 0
+        self._changed("reset")
+        return {"wiped": True, "abandoned": pending if abandon_logs else 0}
+
+    # -- file writers (all staged in a transaction) ---------------------------
+
+    def _put_device(self, txn, dev, venue, lang):
+        if not isinstance(venue, dict) or not _short_str(venue.get("id")) or not _short_str(venue.get("name")):
+            raise ProvisionError("bad_request", "venue needs id and name")
+        vtype = venue.get("type", "general")
+        if not _short_str(vtype):
+            raise ProvisionError("bad_request", "bad venue type")
+        dev = dict(dev)
+        dev["venue"] = {"id": venue["id"], "name": venue["name"], "type": vtype}
+        if lang is not None:
+            if not _short_str(lang):
+                raise ProvisionError("bad_request", "bad lang")
+            dev["lang"] = lang
+        txn.put("device.json", json.dumps(dev).encode())
+
+    def _put_policy(self, txn, conf):
+        from kiosk.policy import Policy, PolicyError
+
+        try:
+            Policy(conf)
+            data = json.dumps(conf).encode()
+        except (PolicyError, TypeError, ValueError) as exc:
+            raise ProvisionError("bad_request", "policy refused: %s" % exc)
+        if len(data) > 16384:
+            raise ProvisionError("bad_request", "policy too large")
+        txn.put("policy.json", data)
+
+    def _put_secret(self, txn, secret):
+        if not isinstance(secret, bytes) or not _MIN_SECRET <= len(secret) <= _MAX_SECRET:
+            raise ProvisionError("bad_request", "venue secret must be 16..64 bytes")
+        txn.put("secret.bin", secret)
+
+    def _put_wifi(self, txn, w):
+        if not isinstance(w, dict) or not _short_str(w.get("ssid")):
+            raise ProvisionError("bad_request", "wifi needs an ssid")
+        pw = w.get("password", "")
+        if not isinstance(pw, str) or len(pw) > _MAX_STR:
+            raise ProvisionError("bad_request", "bad wifi password")
+        txn.put("wifi.json", json.dumps({"ssid": w["ssid"], "password": pw}).encode())
+
+    def _staged(self, blob, blob_path, sha, name):
+        """Path of a durable staged copy of the blob, its SHA-256 checked."""
+        if blob_path is None:
+            if not isinstance(blob, bytes) or len(blob) > _MAX_BLOB:
+                raise ProvisionError("bad_request", "%s file missing" % name)
+            blob_path = atomic.write_new(self.dir + "/upload", blob)
+        if sha is not None:
+            if _sha_file(blob_path) != sha:
+                raise ProvisionError("hash_mismatch", "%s file differs from the signed command" % name)
+        return blob_path
+
+    def _put_bundle(self, txn, new, blob, blob_path, sha):
+        from kiosk.trust import bundle
+
+        if new.operator is None:
+            raise ProvisionError("bad_request", "no operator key")
+        path = self._staged(blob, blob_path, sha, "bundle")
+        try:
+            h = bundle.check_new(path, new.operator, new.bundle_seq)
+        except TrustError as exc:
+            _remove(path)
+            raise ProvisionError(_trust_code(exc), "bundle refused: %s" % exc)
+        new.bundle_seq = h["seq"]
+        txn.put_file("trust.ktb", path)
+
+    def _put_revocation(self, txn, new, blob, blob_path, sha):
+        from kiosk.trust import revocation
+
+        path = self._staged(blob, blob_path, sha, "revocation list")
+        out = self.dir + "/merge"
+        try:
+            with open(path, "rb") as f:
+                magic = f.read(4)
+            if magic == revocation.DELTA_MAGIC:
+                with open(path, "rb") as f:
+                    data = f.read(_MAX_BLOB + 1)
+                cur = revocation.open_file(self.dir + "/revoked.krv", new.operator)
+                try:
+                    h = revocation.apply_delta(cur, data, out, new.operator)
+                finally:
+                    cur.close()
+                _remove(path)
+                path = out
+            else:
+                h = revocation.check_new(path, new.operator, new.rev_seq)
+        except TrustError as exc:
+            _remove(path)
+            _remove(out)
+            raise ProvisionError(_trust_code(exc), "revocation list refused: %s" % exc)
+        new.rev_seq = h["seq"]
+        txn.put_file("revoked.krv", path)
+
+    def _changed(self, op):
+        if self.changed:
+            self.changed(op)
+
+
+def _trust_code(exc):
+    m = str(exc)
+    if m.startswith("rollback"):
+        return "rollback"
+    if "signature" in m:
+        return "bad_signature"
+    return "tampered" if "hash" in m else "bad_file"
+
+
+def _sha_file(path):
+    d = hashlib.sha256()
+    buf = bytearray(2048)
+    with open(path, "rb") as f:
+        while True:
+            k = f.readinto(buf)
+            if not k:
+                break
+            d.update(memoryview(buf)[:k])
+    return d.digest()
+
+
+def _point(v, what):
+    from kiosk.crypto import p256
+
+    if not isinstance(v, bytes) or p256.decode_point(v) is None:
+        raise ProvisionError("bad_request", "%s key must be a 65-byte P-256 point" % what)
+    return v
+
+
+def _kid(pub):
+    return hexlify(hashlib.sha256(pub).digest()[:8]).decode() if pub else None
+
+
+def _short_str(v):
+    return isinstance(v, str) and 0 < len(v) <= _MAX_STR
+
+
+def _json(raw):
+    try:
+        return json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass

@@ -1,0 +1,105 @@
+"""Revocation lists (KRV1) and incremental updates (KRD1) for the kiosk.
+
+Full list: the signed header of kioskctl.bundle with magic b"KRV1" and
+{"seq", "iat", "w", "n", "k"}, then a directory of k (kid 8 bytes, u32 BE
+count) sorted by kid, then each kid's entries SHA-256(cti)[:w], sorted.
+Delta: b"KRD1" | u32 BE H | CBOR {"v": 1, "base": seq, "base_sha": body
+hash of the base list, "add"/"del": [[kid, concatenated sorted entries]],
+"hdr": the result list's signed header bytes, "sig": its signature}.
+The kiosk applies a delta only when the merged body hashes to the signed
+value. Kiosk side: firmware/kiosk/trust/revocation.py.
+"""
+
+import hashlib
+import struct
+import time
+
+import cbor2
+
+from kioskctl import bundle
+from kioskctl.errors import KioskError
+
+MAGIC = b"KRV1"
+DELTA_MAGIC = b"KRD1"
+WIDTH = 5
+
+
+def entry(cti, w=WIDTH):
+    return hashlib.sha256(bytes(cti)).digest()[:w]
+
+
+def _kid(kid):
+    kid = bytes(kid)
+    if len(kid) != 8:
+        raise KioskError("kid must be 8 bytes, got %d" % len(kid))
+    return kid
+
+
+def parts_from_ctis(pairs, w=WIDTH):
+    """{kid: set(entries)} from (kid, cti) pairs."""
+    parts = {}
+    for kid, cti in pairs:
+        parts.setdefault(_kid(kid), set()).add(entry(cti, w))
+    return parts
+
+
+def body_of(parts, w=WIDTH):
+    kids = sorted(k for k, v in parts.items() if v)
+    out = bytearray()
+    for kid in kids:
+        out += kid + struct.pack(">I", len(parts[kid]))
+    for kid in kids:
+        for e in sorted(parts[kid]):
+            if len(e) != w:
+                raise KioskError("entry width %d != %d" % (len(e), w))
+            out += e
+    n = sum(len(parts[k]) for k in kids)
+    return bytes(out), n, len(kids)
+
+
+def build(parts, private_key, seq, w=WIDTH, iat=None):
+    body, n, k = body_of(parts, w)
+    iat = int(time.time() if iat is None else iat)
+    return bundle.signed_file(MAGIC, {"seq": int(seq), "iat": iat, "w": w, "n": n, "k": k}, body, private_key)
+
+
+def parse(data, point=None):
+    """(header, {kid: set(entries)}, signature_ok) of a KRV1 file."""
+    h, body, ok = bundle.parse_signed(data, MAGIC, point)
+    w, k = h.get("w", WIDTH), h.get("k", 0)
+    parts, pos = {}, 12 * k
+    for i in range(k):
+        kid = body[12 * i : 12 * i + 8]
+        c = struct.unpack(">I", body[12 * i + 8 : 12 * i + 12])[0]
+        parts[kid] = {body[pos + j * w : pos + (j + 1) * w] for j in range(c)}
+        pos += c * w
+    return h, parts, ok
+
+
+def delta(old_data, new_parts, private_key, seq, iat=None):
+    """(delta bytes, full list bytes) taking the list `old_data` to `new_parts`."""
+    old_h, old_parts, _ = parse(old_data)
+    w = old_h["w"]
+    if seq <= old_h["seq"]:
+        raise KioskError("new seq %d must be above the base list's %d" % (seq, old_h["seq"]))
+    full = build(new_parts, private_key, seq, w, iat)
+    n = struct.unpack(">I", full[4:8])[0]
+    add, dele = [], []
+    for kid in sorted(set(old_parts) | set(new_parts)):
+        a = sorted(new_parts.get(kid, set()) - old_parts.get(kid, set()))
+        d = sorted(old_parts.get(kid, set()) - new_parts.get(kid, set()))
+        if a:
+            add.append([kid, b"".join(a)])
+        if d:
+            dele.append([kid, b"".join(d)])
+    payload = cbor2.dumps({"v": 1, "base": old_h["seq"], "base_sha": old_h["sha"], "add": add, "del": dele,
+                           "hdr": full[8 : 8 + n], "sig": full[8 + n : 8 + n + 64]})
+    return DELTA_MAGIC + struct.pack(">I", len(payload)) + payload, full
+
+
+def parse_delta(data):
+    if len(data) < 8 or data[:4] != DELTA_MAGIC:
+        raise KioskError("not a revocation delta")
+    d = dict(cbor2.loads(data[8:]))
+    h = dict(cbor2.loads(d["hdr"]))
+    return d, h
