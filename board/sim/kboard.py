@@ -81,16 +81,16 @@ class SimBoard(board_api.Board):
 
     def get_led(self):
         if self._led is None:
-            import simleds
+            import simpins
 
-            self._led = simleds.make_led()
+            self._led = simpins.make_led("ws2812")
         return self._led
 
     def get_buzzer(self):
         if self._buzzer is None:
-            import simbuzzer
+            import simpins
 
-            self._buzzer = simbuzzer.make_buzzer()
+            self._buzzer = simpins.make_buzzer()
         return self._buzzer
 
 

@@ -1,5 +1,5 @@
 # Simulator entry: the kiosk app on the unix port, one JSON line per scan.
-# micropython run_kiosk.py '<json options>'
+# micropython run_kiosk.py OPTIONS_JSON_FILE   (a file: long arguments crash the unix port)
 # options: inputs, flash, flash_blocks, at, serial, png_dir, font_dir, serve,
 #          install: {"trust": path, "policy": path, "device": path, "secret_hex": str}
 # "install" is the simulator's factory step: it copies host files into
@@ -43,7 +43,8 @@ def report(v, info):
 
 
 def main():
-    opts = json.loads(sys.argv[1])
+    with open(sys.argv[1]) as f:
+        opts = json.load(f)
     board_opts = {k: opts[k] for k in ("inputs", "flash", "flash_blocks", "at", "serial", "png_dir") if opts.get(k) is not None}
     board = kboard.create(**board_opts)
     if opts.get("install"):

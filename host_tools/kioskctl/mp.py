@@ -13,11 +13,20 @@ def env(board="sim", extra_path=()):
     return e
 
 
+# The PyPI unix port runs MicroPython inside CPython; one argument longer than
+# 255 bytes ends it with "FATAL: uncaught NLR". Pass long data in a file or stdin.
+MAX_ARG = 255
+
+
 def argv(script, args=(), heapsize=None):
+    args = [str(a) for a in args]
+    for a in [script] + args:
+        if len(a.encode()) > MAX_ARG:
+            raise ValueError("micropython argument over %d bytes (crashes the unix port): %.40s..." % (MAX_ARG, a))
     cmd = [paths.micropython()]
     if heapsize:
         cmd += ["-X", "heapsize=%s" % heapsize]
-    return cmd + [script] + [str(a) for a in args]
+    return cmd + [script] + args
 
 
 def run(script, args=(), input=None, heapsize=None, timeout=600, board="sim", check=True, **kw):

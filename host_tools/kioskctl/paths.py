@@ -28,6 +28,7 @@ def micropython():
 def sim_path(board="sim"):
     """MICROPYPATH for running the firmware with board/<board> on the unix port."""
     parts = [
+        ".frozen",  # the port's frozen modules (asyncio); MICROPYPATH replaces the default path
         FIRMWARE,
         os.path.join(BOARD, board),
         os.path.join(BOARD, "common"),

@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -93,7 +94,10 @@ def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
         bridge = PtyBridge()
         opts["serial"] = bridge.device_path
         on_serial(bridge.host_path)
-    proc = mp.popen(script, [json.dumps(opts)], stdout=__import__("subprocess").PIPE)
+    fd, opts_path = tempfile.mkstemp(prefix="kiosk-opts-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(opts, f)
+    proc = mp.popen(script, [opts_path], stdout=subprocess.PIPE)
     summary = None
     try:
         for line in proc.stdout:
@@ -109,6 +113,7 @@ def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
             proc.wait()
         if bridge:
             bridge.close()
+        os.unlink(opts_path)
     if proc.returncode != 0:
         raise KioskError("the simulated kiosk stopped with exit code %d" % proc.returncode)
     return summary
