@@ -18,7 +18,7 @@ class ProvisionError(Exception):
     """A refused or failed provisioning step; `code` names the reason."""
 
     def __init__(self, code, msg=None):
-        Exception.__init__(self, msg or code)
+        super().__init__(msg or code)
         self.code = code
         self.msg = msg or code
 

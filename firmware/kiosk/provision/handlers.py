@@ -142,6 +142,9 @@ class Provisioner:
             txn.put(state.NAME, new.to_bytes())
         except Exception:
             txn.abort()
+            for path in (req.get("bundle_path"), self.dir + "/upload.new"):
+                if path:
+                    _remove(path)
             raise
         txn.commit()
         self.state = new
@@ -201,8 +204,9 @@ class Provisioner:
             txn.put(state.NAME, new.to_bytes())
         except Exception:
             txn.abort()
-            if blob_path:
-                _remove(blob_path)
+            for path in (blob_path, self.dir + "/upload.new", self.dir + "/merge"):
+                if path:
+                    _remove(path)
             raise
         txn.commit()
         self.state = new
@@ -305,8 +309,11 @@ class Provisioner:
             with open(path, "rb") as f:
                 magic = f.read(4)
             if magic == revocation.DELTA_MAGIC:
+                size = os.stat(path)[6]
+                if size > _MAX_BLOB:
+                    raise TrustError("delta larger than %d bytes" % _MAX_BLOB)
                 with open(path, "rb") as f:
-                    data = f.read(_MAX_BLOB + 1)
+                    data = f.read(size)
                 cur = revocation.open_file(self.dir + "/revoked.krv", new.operator)
                 try:
                     h = revocation.apply_delta(cur, data, out, new.operator)
@@ -332,6 +339,8 @@ def _trust_code(exc):
     m = str(exc)
     if m.startswith("rollback"):
         return "rollback"
+    if m.startswith("delta is for"):
+        return "wrong_base"
     if "signature" in m:
         return "bad_signature"
     return "tampered" if "hash" in m else "bad_file"
