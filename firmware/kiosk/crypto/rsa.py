@@ -12,9 +12,11 @@ first 0x01 after the zero padding of DB), so the check is RFC 8017 9.1.2 with
 sLen recovered from DB; every other step (0xBC trailer, zero top bits, zero
 padding, H = SHA-256(0^8 || mHash || salt)) is strict.
 
-Exponentiation: the built-in 3-argument pow() and a plain square-and-multiply
-with `%` measure about the same for e = 65537 on the unix port (2048-bit:
-~2.9 ms both; 3072-bit: pow ~3.8 ms, ours ~4.7 ms), so pow() is used.
+Exponentiation: for e = 65537 the built-in 3-argument pow() and our own
+square-and-multiply with `%` measure the same on the unix port (2048-bit
+~0.8 ms, 3072-bit ~1.6 ms; bench/verify.py prints both), because both spend
+their time in the same 17 big-int products and divisions; pow() is used.
+The padding check around it costs ~30 us.
 """
 
 import hashlib
@@ -27,14 +29,14 @@ _MAX_BITS = const(4096)
 
 
 def _bits(n):
-    """Bit length of a positive int (MicroPython ints have no bit_length)."""
-    h = "%x" % n
-    top = int(h[0], 16)
-    b = 4 * (len(h) - 1)
+    """Bit length of 0 < n < 2^4096 (MicroPython ints have no bit_length)."""
+    b = n.to_bytes(_MAX_BITS // 8, "big").lstrip(b"\x00")
+    top = b[0]
+    bits = 8 * (len(b) - 1)
     while top:
         top >>= 1
-        b += 1
-    return b
+        bits += 1
+    return bits
 
 
 def mgf1(seed, length):
@@ -71,10 +73,8 @@ def _emsa_pss_verify(mhash, em, embits):
     mask = mgf1(h, dblen)
     db = (int.from_bytes(em[:dblen], "big") ^ int.from_bytes(mask, "big")).to_bytes(dblen, "big")
     db = bytes([db[0] & (0xFF >> zbits)]) + db[1:]
-    i = 0
-    while i < dblen and db[i] == 0:
-        i += 1
-    if i >= dblen or db[i] != 0x01:
+    i = db.find(b"\x01")
+    if i < 0 or db[:i] != bytes(i):
         return False
     salt = db[i + 1 :]
     m = hashlib.sha256(b"\x00" * 8)
