@@ -204,7 +204,7 @@ class Provisioner:
             txn.put(state.NAME, new.to_bytes())
         except Exception:
             txn.abort()
-            for path in (blob_path, self.dir + "/upload.new", self.dir + "/merge"):
+            for path in (blob_path, self.dir + "/upload.new", self.dir + "/merge.new"):
                 if path:
                     _remove(path)
             raise
@@ -304,7 +304,7 @@ class Provisioner:
         from kiosk.trust import revocation
 
         path = self._staged(blob, blob_path, sha, "revocation list")
-        out = self.dir + "/merge"
+        out = self.dir + "/merge.new"
         try:
             with open(path, "rb") as f:
                 magic = f.read(4)

@@ -29,7 +29,7 @@ _MAX_UPLOAD = const(4194304)
 class Wire:
     def __init__(self, prov):
         self.prov = prov
-        self.path = prov.dir + "/upload.part"
+        self.path = prov.dir + "/staged.new"  # .new: a reboot discards it
         self._f = None
         self._size = 0
         self._last = None
