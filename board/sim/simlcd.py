@@ -8,7 +8,8 @@ RAMWR/RAMWRC into its GRAM, the way the chip does (MADCTL MV/MX/MY addressing,
 BGR and inversion, 16-bit pixels only), and renders what a person would see:
 black while asleep or off, inverted colours if an IPS panel misses INVON.
 Every `show()` of such an LCD also writes the next PNG (scan-0001.png ...)
-into png_dir. PNGs use stored deflate blocks: this port has no compressor.
+into png_dir. PNGs use stored deflate blocks (this port has no compressor), written row
+by row so the simulator needs no image-sized buffer besides the GRAM.
 """
 
 import binascii
@@ -67,48 +68,40 @@ def _stream(gram: ptr8, data: ptr8, n: int, st: ptr32):
 
 
 @micropython.viper
-def _scanlines(gram: ptr8, out: ptr8, w0: int, h0: int, fl: int):
+def _scanline(gram: ptr8, out: ptr8, w0: int, h0: int, fl: int, vy: int):
+    # one viewed row into out: filter byte 0, then RGB888.
     # fl: 1 landscape view, 2 invert, 4 swap red/blue, 8 dark
-    if fl & 1:
-        vw = h0
-        vh = w0
-    else:
-        vw = w0
-        vh = h0
-    o = 0
-    vy = 0
-    while vy < vh:
-        out[o] = 0
-        o += 1
-        vx = 0
-        while vx < vw:
-            if fl & 1:
-                px = w0 - 1 - vy
-                py = vx
-            else:
-                px = vx
-                py = vy
-            g = (py * w0 + px) * 2
-            v = (gram[g] << 8) | gram[g + 1]
-            if fl & 2:
-                v = v ^ 0xFFFF
-            r = (v >> 11) & 31
-            gg = (v >> 5) & 63
-            b = v & 31
-            if fl & 4:
-                t = r
-                r = b
-                b = t
-            if fl & 8:
-                r = 0
-                gg = 0
-                b = 0
-            out[o] = (r << 3) | (r >> 2)
-            out[o + 1] = (gg << 2) | (gg >> 4)
-            out[o + 2] = (b << 3) | (b >> 2)
-            o += 3
-            vx += 1
-        vy += 1
+    vw = h0 if fl & 1 else w0
+    out[0] = 0
+    o = 1
+    vx = 0
+    while vx < vw:
+        if fl & 1:
+            px = w0 - 1 - vy
+            py = vx
+        else:
+            px = vx
+            py = vy
+        g = (py * w0 + px) * 2
+        v = (gram[g] << 8) | gram[g + 1]
+        if fl & 2:
+            v = v ^ 0xFFFF
+        r = (v >> 11) & 31
+        gg = (v >> 5) & 63
+        b = v & 31
+        if fl & 4:
+            t = r
+            r = b
+            b = t
+        if fl & 8:
+            r = 0
+            gg = 0
+            b = 0
+        out[o] = (r << 3) | (r >> 2)
+        out[o + 1] = (gg << 2) | (gg >> 4)
+        out[o + 2] = (b << 3) | (b >> 2)
+        o += 3
+        vx += 1
 
 
 @micropython.viper
@@ -128,37 +121,41 @@ def _adler(buf: ptr8, n: int, st: ptr32):
     st[1] = b
 
 
-def _chunk(f, kind, data):
+def _chunk(f, kind, data=b""):
     f.write(struct.pack(">I", len(data)))
     f.write(kind)
     f.write(data)
     f.write(struct.pack(">I", binascii.crc32(data, binascii.crc32(kind)) & 0xFFFFFFFF))
 
 
-def write_png(path, width, height, raw):
-    """Write 8-bit RGB scanlines (a filter byte 0 + 3*width bytes per row)
-    as a PNG, zlib stream of stored blocks."""
+def write_png(path, width, height, row_fn, row):
+    """Write a PNG (8-bit RGB) row by row: `row_fn(y, row)` fills `row`
+    (filter byte 0 + 3*width bytes). The zlib stream has one stored block
+    per row, so only one row is ever in RAM."""
+    n = len(row)
+    size = 2 + height * (5 + n) + 4
+    ad = array("I", (1, 0))
+    head = bytearray(5)
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n")
         _chunk(f, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        ad = array("I", (1, 0))
-        mv = memoryview(raw)
-        n = len(raw)
-        pos = 0
-        first = True
-        while True:
-            k = min(_BLOCK, n - pos)
-            last = pos + k >= n
-            part = mv[pos:pos + k]
-            _adler(part, k, ad)
-            head = (b"\x78\x01" if first else b"") + struct.pack("<BHH", 1 if last else 0, k, k ^ 0xFFFF)
-            tail = struct.pack(">I", (ad[1] << 16) | ad[0]) if last else b""
-            _chunk(f, b"IDAT", head + part + tail)
-            first = False
-            pos += k
-            if last:
-                break
-        _chunk(f, b"IEND", b"")
+        f.write(struct.pack(">I", size))
+        crc = binascii.crc32(b"IDAT")
+        f.write(b"IDAT")
+        crc = binascii.crc32(b"\x78\x01", crc)
+        f.write(b"\x78\x01")
+        for y in range(height):
+            row_fn(y, row)
+            _adler(row, n, ad)
+            struct.pack_into("<BHH", head, 0, 1 if y == height - 1 else 0, n, n ^ 0xFFFF)
+            crc = binascii.crc32(row, binascii.crc32(head, crc))
+            f.write(head)
+            f.write(row)
+        tail = struct.pack(">I", (ad[1] << 16) | ad[0])
+        crc = binascii.crc32(tail, crc)
+        f.write(tail)
+        f.write(struct.pack(">I", crc & 0xFFFFFFFF))
+        _chunk(f, b"IEND")
 
 
 class Panel:
@@ -169,6 +166,7 @@ class Panel:
         self.h0 = h0
         self.landscape = landscape
         self.gram = bytearray(w0 * h0 * 2)
+        self._row = bytearray(1 + 3 * (h0 if landscape else w0))
         ili = controller == "ili9341"
         self._native_mx = ili
         self._native_bgr = ili
@@ -272,10 +270,7 @@ class Panel:
     def size(self):
         return (self.h0, self.w0) if self.landscape else (self.w0, self.h0)
 
-    def scanlines(self):
-        """The visible image as PNG scanlines (RGB888 with filter bytes)."""
-        w, h = self.size()
-        out = bytearray((3 * w + 1) * h)
+    def _flags(self):
         fl = 1 if self.landscape else 0
         if self.inverted != self._native_inv:
             fl |= 2
@@ -283,19 +278,21 @@ class Panel:
             fl |= 4
         if not (self.awake and self.on):
             fl |= 8
-        _scanlines(self.gram, out, self.w0, self.h0, fl)
-        return out
+        return fl
+
+    def row(self, y, out):
+        """Viewed row y as PNG scanline bytes (filter 0 + RGB888) into out."""
+        _scanline(self.gram, out, self.w0, self.h0, self._flags(), y)
 
     def pixel(self, x, y):
         """Visible (r, g, b) at view coordinates (x, y)."""
-        w, _ = self.size()
-        lines = self.scanlines()
-        o = y * (3 * w + 1) + 1 + 3 * x
-        return (lines[o], lines[o + 1], lines[o + 2])
+        r = self._row
+        self.row(y, r)
+        return (r[1 + 3 * x], r[2 + 3 * x], r[3 + 3 * x])
 
     def write_png(self, path):
         w, h = self.size()
-        write_png(path, w, h, self.scanlines())
+        write_png(path, w, h, self.row, self._row)
 
 
 class SimDisplay:
