@@ -51,7 +51,12 @@ def main():
         install(board.mount_storage(), opts["install"])
     from kiosk.app import main as app_main
 
-    app = app_main.run(board, on_verdict=report, serve=bool(opts.get("serve")), font_dir=opts.get("font_dir"))
+    def problems(app):
+        for p in app.cfg.problems:
+            sys.stderr.write("kiosk config problem: %s\n" % p)
+
+    app = app_main.run(board, on_verdict=report, serve=bool(opts.get("serve")), font_dir=opts.get("font_dir"),
+                       on_start=problems)
     print(json.dumps({"done": app.scanner.scans, "log": app.log.stats()}))
 
 

@@ -1,9 +1,15 @@
 """Simulated code source: a folder of camera frames and scanner lines.
 
-Files are taken in name order, one scan each: `*.pgm` (8-bit P5) is a camera
-frame; `*.txt` holds payload lines, as a UART barcode-scanner module sends
-them (one scan per non-empty line). Other files are skipped (the host tool
-converts PNG/JPEG to PGM before the run).
+Files are taken in name order: `*.pgm` (8-bit P5) is a camera frame;
+`*.txt` holds payload lines, as a UART barcode-scanner module sends them (one
+scan per non-empty line). Other files are skipped (the host tool converts
+PNG/JPEG to PGM before the run).
+
+Frames whose names share the part before the first dot ("01-green.f1.pgm",
+"01-green.f2.pgm") are one burst: the frames a camera takes while a person
+holds up a code. A burst is one scan: the first frame that decodes counts and
+the rest are skipped (`skip_burst`); a burst with no readable frame is an
+`unreadable` scan (`burst_end` tells the scanner it is over).
 """
 
 import os
@@ -25,9 +31,17 @@ class FolderSource:
                         if line:
                             self._items.append(("payload", line, "%s:%d" % (n, i + 1)))
             else:
-                self._items.append(("frame", path, n))
+                self._items.append(("frame", path, n.split(".")[0]))
         self._pos = 0
         self.current = None
+        self.burst_end = True
+
+    def skip_burst(self):
+        """Drop the remaining frames of the current burst (its code was read)."""
+        items = self._items
+        while self._pos < len(items) and items[self._pos][0] == "frame" and items[self._pos][2] == self.current:
+            self._pos += 1
+        self.burst_end = True
 
     async def read(self):
         """("frame", (buf, w, h)) or ("payload", bytes); None at the end."""
@@ -36,6 +50,8 @@ class FolderSource:
         kind, data, name = self._items[self._pos]
         self._pos += 1
         self.current = name
+        nxt = self._items[self._pos] if self._pos < len(self._items) else None
+        self.burst_end = kind != "frame" or nxt is None or nxt[0] != "frame" or nxt[2] != name
         if kind == "frame":
             import pgm
 

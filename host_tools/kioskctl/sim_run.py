@@ -9,6 +9,7 @@ import tempfile
 
 from kioskctl.errors import KioskError
 
+SIM_HEAP = "8M"
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
@@ -97,10 +98,14 @@ def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
     fd, opts_path = tempfile.mkstemp(prefix="kiosk-opts-", suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(opts, f)
-    proc = mp.popen(script, [opts_path], stdout=subprocess.PIPE)
+    # the simulator's PNG writer needs room; firmware heap use is measured in bench/
+    proc = mp.popen(script, [opts_path], heapsize=SIM_HEAP, stdout=subprocess.PIPE)
     summary = None
     try:
         for line in proc.stdout:
+            if not line.startswith(b"{"):
+                sys.stderr.write(line.decode("utf-8", "replace"))
+                continue
             d = json.loads(line)
             if "done" in d:
                 summary = d

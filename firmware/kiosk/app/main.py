@@ -68,8 +68,10 @@ class App:
             t.cancel()
 
 
-def run(board, on_verdict=None, serve=False, font_dir=None):
+def run(board, on_verdict=None, serve=False, font_dir=None, on_start=None):
     app = App(board, on_verdict, font_dir)
+    if on_start:
+        on_start(app)
     try:
         asyncio.run(app.main(serve))
     finally:

@@ -34,7 +34,7 @@ class Scanner:
         buf, w, h = frame
         return [s.data for s in qr.decode(buf, w, h)]
 
-    def handle(self, payload, info=None):
+    def handle(self, payload, info=None, decode_ms=0):
         """Decide, show and record one scan; returns the Verdict."""
         t0 = time.ticks_ms()
         now = self.clock.now() if self.clock else None
@@ -58,7 +58,7 @@ class Scanner:
         self.scans += 1
         if self.on_verdict:
             self.on_verdict(v, {
-                "scan": self.scans, "source": info, "seq": seq,
+                "scan": self.scans, "source": info, "seq": seq, "decode_ms": decode_ms,
                 "decide_ms": time.ticks_diff(decided, t0), "show_ms": time.ticks_diff(shown, decided),
             })
         return v
@@ -84,10 +84,15 @@ class Scanner:
                 if finite:
                     self.handle(None, info)
                 continue
+            t0 = time.ticks_ms()
             payloads = [data] if kind == "payload" else self._decode(data)
-            if not payloads and finite:
-                self.handle(None, info)
+            decode_ms = time.ticks_diff(time.ticks_ms(), t0)
+            if finite:  # the simulator: one scan per burst of frames or scanner line
+                if payloads:
+                    self.source.skip_burst()
+                elif self.source.burst_end:
+                    self.handle(None, info, decode_ms)
             for p in payloads:
                 if finite or not self._is_repeat(p):
-                    self.handle(p, info)
+                    self.handle(p, info, decode_ms)
             await asyncio.sleep_ms(0)
