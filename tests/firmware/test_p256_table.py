@@ -96,3 +96,34 @@ def test_mutable_table_cannot_be_swapped_after_check():
     ro = memoryview(comb.build(pa))
     mpassert.eq(comb.usable(pa, ro) is ro, True)  # read-only views are used as they are
     mpassert.eq(p256.verify(pa, ma, sa, ro), True)
+
+
+def _same_x(comb_xz, jac):
+    P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+    X1, ZZ = comb_xz
+    X2, _, Z2 = jac
+    if ZZ % P == 0 or Z2 % P == 0:
+        return ZZ % P == 0 and Z2 % P == 0
+    return X1 * Z2 * Z2 % P == X2 * ZZ % P
+
+
+def test_comb_edge_cases_equal_and_opposite_points():
+    # Q = G and u1 = u2: the Q-part adds a point equal to the accumulator
+    # (doubling branch); Q = -G: opposite points (infinity branch).
+    n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    gx, gy = p256.decode_point(p256.G_SEC1)
+    p = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+    neg_g = b"\x04" + gx.to_bytes(32, "big") + (p - gy).to_bytes(32, "big")
+    scalars = [1, 2, 3, 0xFF, (1 << 255) + 12345, n - 1, n - 2, 0x0123456789ABCDEF << 128]
+    for pub in (p256.G_SEC1, neg_g):
+        for s in (4, 1):
+            tab = comb.build(pub, s)
+            qx, qy = p256.decode_point(pub)
+            for k in scalars:
+                for u1, u2 in ((k, k), (k, 2 * k % n), (k, n - k)):
+                    got = comb.mul2(u1, u2, tab)
+                    want = p256._shamir(u1, u2, qx, qy)
+                    mpassert.eq(_same_x(got, want), True, "u1=%x u2=%x s=%d" % (u1, u2, s))
+    # u1*G + u2*(-G) with u1 = u2 is infinity
+    X, zz = comb.mul2(5, 5, comb.build(neg_g))
+    mpassert.eq(zz % p, 0)
