@@ -18,6 +18,8 @@ COMMANDS = [
     "kioskctl.cmd_trust",
     "kioskctl.cmd_sim",
     "kioskctl.cmd_fonts",
+    "kioskctl.cmd_pull",
+    "kioskctl.cmd_provision",
 ]
 
 

@@ -1,4 +1,5 @@
-"""kioskctl trust build|inspect: the kiosk's store of issuer keys."""
+"""kioskctl trust build|bundle|revoke|inspect|push: issuer keys, signed bundles,
+revocation lists (docs/trust-store.md, docs/provisioning.md)."""
 
 import os
 import sys
@@ -16,9 +17,36 @@ def register(sub):
     b.add_argument("-o", "--out", required=True, metavar="FILE")
     b.add_argument("--no-tables", action="store_true", help="omit precomputed ES256 tables (smaller, slower verify)")
     b.set_defaults(func=cmd_build)
-    i = ts.add_parser("inspect", help="list the keys in a trust store")
+    i = ts.add_parser("inspect", help="show a trust store, bundle, revocation list or delta")
     i.add_argument("store")
+    i.add_argument("--operator-pub", metavar="PEM", help="check the operator signature")
+    i.add_argument("--at", help="evaluate bundle validity at this ISO time (default now)")
     i.set_defaults(func=cmd_inspect)
+    g = ts.add_parser("bundle", help="sign a trust store into a bundle with a lifetime (operator key)")
+    g.add_argument("--store", required=True, metavar="KTS", help="trust store from `trust build`")
+    g.add_argument("--key", required=True, metavar="PEM", help="operator private key")
+    g.add_argument("--seq", required=True, type=int, help="sequence number, above every earlier bundle")
+    g.add_argument("--valid-hours", type=float, default=48.0, help="lifetime before expiry (default 48)")
+    g.add_argument("--grace-hours", type=float, default=72.0, help="grace period after expiry (default 72)")
+    g.add_argument("-o", "--out", required=True, metavar="FILE")
+    g.set_defaults(func=cmd_bundle)
+    r = ts.add_parser("revoke", help="build a signed revocation list (and a delta from --base)")
+    r.add_argument("--key", required=True, metavar="PEM", help="operator private key")
+    r.add_argument("--seq", required=True, type=int)
+    r.add_argument("--base", metavar="KRV", help="previous list: its entries are kept, and --delta is made from it")
+    r.add_argument("--add", nargs="+", default=[], metavar="FILE", help="files of 'KID_HEX CTI_HEX' lines to revoke")
+    r.add_argument("--remove", nargs="+", default=[], metavar="FILE", help="files of 'KID_HEX CTI_HEX' lines to un-revoke")
+    r.add_argument("--width", type=int, default=5, help="hash bytes per entry, 4..8 (default 5)")
+    r.add_argument("-o", "--out", required=True, metavar="FILE", help="the full list")
+    r.add_argument("--delta", metavar="FILE", help="also write the incremental update from --base")
+    r.set_defaults(func=cmd_revoke)
+    u = ts.add_parser("push", help="send a bundle or revocation list/delta to a kiosk (admin-signed)")
+    u.add_argument("file", help="a .ktb bundle, .krv list or .krd delta")
+    u.add_argument("--admin-key", required=True, metavar="PEM")
+    u.add_argument("--port")
+    u.add_argument("--baud", type=int, default=115200)
+    u.add_argument("--timeout", type=float, default=5.0)
+    u.set_defaults(func=cmd_push)
 
 
 def cmd_build(args):
@@ -57,12 +85,133 @@ def cmd_build(args):
     return 0
 
 
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise KioskError("cannot read %s: %s" % (path, exc))
+
+
+def _write(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def cmd_bundle(args):
+    from kioskctl import bundle
+
+    key = bundle.load_private_key(args.key)
+    data = bundle.build(_read(args.store), key, args.seq, int(args.valid_hours * 3600), int(args.grace_hours * 3600))
+    _write(args.out, data)
+    print("bundle %s: seq %d, %d bytes" % (args.out, args.seq, len(data)), file=sys.stderr)
+    return 0
+
+
+def _pairs(paths):
+    out = []
+    for path in paths:
+        for n, line in enumerate(_read(path).decode("utf-8", "replace").splitlines(), 1):
+            line = line.split("#")[0].strip()
+            if not line:
+                continue
+            try:
+                kid, cti = line.split()
+                out.append((bytes.fromhex(kid), bytes.fromhex(cti)))
+            except ValueError:
+                raise KioskError("%s:%d: expected 'KID_HEX CTI_HEX'" % (path, n))
+    return out
+
+
+def cmd_revoke(args):
+    from kioskctl import bundle, revocation
+
+    key = bundle.load_private_key(args.key)
+    w = args.width
+    base = _read(args.base) if args.base else None
+    parts = {}
+    if base is not None:
+        h, parts, _ = revocation.parse(base)
+        w = h["w"]
+    elif args.delta:
+        raise KioskError("--delta needs --base")
+    if not 4 <= w <= 8:
+        raise KioskError("--width must be 4..8")
+    parts = {k: set(v) for k, v in parts.items()}
+    for kid, e in revocation.parts_from_ctis(_pairs(args.add), w).items():
+        parts.setdefault(kid, set()).update(e)
+    for kid, e in revocation.parts_from_ctis(_pairs(args.remove), w).items():
+        parts.get(kid, set()).difference_update(e)
+    if base is not None:
+        dlt, full = revocation.delta(base, parts, key, args.seq)
+        if args.delta:
+            _write(args.delta, dlt)
+    else:
+        full = revocation.build(parts, key, args.seq, w)
+    _write(args.out, full)
+    n = sum(len(v) for v in parts.values())
+    print("revocation list %s: seq %d, %d entries, %d bytes" % (args.out, args.seq, n, len(full)), file=sys.stderr)
+    return 0
+
+
+def cmd_push(args):
+    from kioskctl.cmd_provision import push
+
+    data = _read(args.file)
+    magic = data[:4]
+    op = {b"KTB1": "trust", b"KRV1": "revoke", b"KRD1": "revoke"}.get(magic)
+    if op is None:
+        raise KioskError("%s is not a bundle, revocation list or delta" % args.file)
+    r = push(args, op, data)
+    print("%s accepted (counter %d)" % (args.file, r["ctr"]), file=sys.stderr)
+    return 0
+
+
+def _inspect_signed(args, data):
+    from kioskctl import bundle, revocation, trust
+    from kioskctl.timeutil import iso
+
+    point = bundle.load_public_point(args.operator_pub) if args.operator_pub else None
+    sig = lambda ok: "" if ok is None else ("  signature OK" if ok else "  SIGNATURE OR HASH BAD")
+    if data[:4] == revocation.DELTA_MAGIC:
+        d, h = revocation.parse_delta(data)
+        na = sum(len(x[1]) for x in d.get("add", [])) // h["w"]
+        nd = sum(len(x[1]) for x in d.get("del", [])) // h["w"]
+        print("revocation delta: seq %d -> %d, +%d -%d entries, result %d entries in %d kids" % (d["base"], h["seq"], na, nd, h["n"], h["k"]))
+        return 0
+    if data[:4] == revocation.MAGIC:
+        h, parts, ok = revocation.parse(data, point)
+        print("revocation list seq %d, issued %s, %d entries in %d kids, %d-byte hashes, %d bytes%s" % (
+            h["seq"], iso(h["iat"]), h["n"], h["k"], h["w"], len(data), sig(ok)))
+        for kid in sorted(parts):
+            print("  kid %s  %d revoked" % (kid.hex(), len(parts[kid])))
+        return 0
+    h, body, ok = bundle.parse_signed(data, bundle.MAGIC, point)
+    from kioskctl.cmd_provision import parse_time
+
+    now = parse_time(args.at or "now")
+    print("trust bundle seq %d, issued %s, expires %s, grace %.1f h: %s at %s%s" % (
+        h["seq"], iso(h["iat"]), iso(h["exp"]), h.get("grace", 0) / 3600.0, bundle.status(h, now).upper(), iso(now), sig(ok)))
+    return _inspect_store(trust.load(body))
+
+
 def cmd_inspect(args):
+    from kioskctl import trust
+
+    data = _read(args.store)
+    if data[:4] in (b"KTB1", b"KRV1", b"KRD1"):
+        return _inspect_signed(args, data)
+    return _inspect_store(trust.load(data))
+
+
+def _inspect_store(store):
     from kioskctl import trust
     from kioskctl.timeutil import iso
 
-    with open(args.store, "rb") as f:
-        store = trust.load(f.read())
     print("trust store v%d, built %s, %d keys" % (store["v"], iso(store.get("iat")), len(store["keys"])))
     for i, k in enumerate(store["keys"]):
         alg = {trust.ALG_ES256: "ES256", trust.ALG_PS256: "PS256"}.get(k["alg"], str(k["alg"]))

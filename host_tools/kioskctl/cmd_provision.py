@@ -1,0 +1,205 @@
+"""kioskctl provision setup|info|set|reset: provision a kiosk over USB serial.
+
+First setup (an unprovisioned kiosk only) sends device id, venue, policy,
+admin and operator public keys, trust bundle, venue secret, clock and Wi-Fi.
+Every later change is a command signed with the admin private key and
+numbered (the kiosk refuses a counter it has seen). Secrets are write-only.
+"""
+
+import json
+import sys
+import time
+
+from kioskctl.errors import KioskError, UsageError
+
+
+def register(sub):
+    p = sub.add_parser("provision", help="first setup and admin-signed changes over USB serial")
+    ps = p.add_subparsers(dest="prov_cmd", metavar="ACTION")
+    ps.required = True
+
+    s = ps.add_parser("setup", help="first setup of an unprovisioned kiosk")
+    _port(s)
+    s.add_argument("--device-id", required=True)
+    s.add_argument("--venue-id", required=True)
+    s.add_argument("--venue-name", required=True)
+    s.add_argument("--venue-type", default="general")
+    s.add_argument("--lang")
+    s.add_argument("--policy", metavar="JSON_FILE", help="venue policy (default: the venue type's defaults)")
+    s.add_argument("--admin-pub", required=True, metavar="PEM", help="admin public key: signs every later change")
+    s.add_argument("--operator-pub", required=True, metavar="PEM", help="operator public key: signs trust bundles and revocation lists")
+    s.add_argument("--bundle", metavar="KTB", help="signed trust bundle (kioskctl trust bundle)")
+    s.add_argument("--secret-file", required=True, metavar="FILE", help="venue secret, 16..64 bytes")
+    s.add_argument("--clock", default="now", help="ISO 8601 time or 'now' (default)")
+    s.add_argument("--wifi-ssid")
+    s.add_argument("--wifi-pass-file", metavar="FILE")
+    s.set_defaults(func=cmd_setup)
+
+    i = ps.add_parser("info", help="show what the kiosk reports (never secrets)")
+    _port(i)
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_info)
+
+    c = ps.add_parser("set", help="change a provisioned kiosk with an admin-signed command")
+    _port(c)
+    c.add_argument("--admin-key", required=True, metavar="PEM", help="admin private key")
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--venue", nargs=3, metavar=("ID", "NAME", "TYPE"))
+    g.add_argument("--policy", metavar="JSON_FILE")
+    g.add_argument("--secret-file", metavar="FILE")
+    g.add_argument("--wifi", nargs=2, metavar=("SSID", "PASS_FILE"))
+    g.add_argument("--clock", metavar="ISO|now")
+    g.add_argument("--new-admin-pub", metavar="PEM")
+    g.add_argument("--new-operator-pub", metavar="PEM")
+    c.add_argument("--back", action="store_true", help="with --clock: allow setting the clock before the last scan")
+    c.set_defaults(func=cmd_set)
+
+    r = ps.add_parser("reset", help="full reset (hold the kiosk's reset button while this runs)")
+    _port(r)
+    r.add_argument("--abandon-logs", action="store_true", help="wipe scan records that were not pulled")
+    r.set_defaults(func=cmd_reset)
+
+
+def _port(p):
+    p.add_argument("--port", help="serial port (default: find the kiosk by USB id)")
+    p.add_argument("--baud", type=int, default=115200)
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds per request (default 5)")
+
+
+def client(args):
+    from kioskctl.cmd_pull import find_port, open_port
+    from kioskctl.link import Link
+    from kioskctl.provision import Client
+
+    port = open_port(args.port or find_port(), args.baud)
+    return Client(Link(port, timeout=args.timeout))
+
+
+def read_file(path, limit=1 << 24):
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise KioskError("cannot read %s: %s" % (path, exc))
+    if len(data) > limit:
+        raise KioskError("%s is too large" % path)
+    return data
+
+
+def parse_time(text):
+    if text == "now":
+        return int(time.time())
+    from datetime import datetime, timezone
+
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError("bad time %r (ISO 8601 or 'now')" % text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp())
+
+
+def _policy(path, venue_type):
+    if not path:
+        return {"venue_type": venue_type}
+    try:
+        return json.loads(read_file(path, 16384))
+    except ValueError as exc:
+        raise KioskError("%s: not JSON: %s" % (path, exc))
+
+
+def _secret(path):
+    s = read_file(path, 4096).strip()
+    if not 16 <= len(s) <= 64:
+        raise KioskError("venue secret must be 16..64 bytes, %s has %d" % (path, len(s)))
+    return s
+
+
+def _wifi_pass(path):
+    return read_file(path, 256).decode("utf-8").strip()
+
+
+def cmd_setup(args):
+    from kioskctl import bundle
+
+    wifi = None
+    if args.wifi_ssid:
+        wifi = {"ssid": args.wifi_ssid, "password": _wifi_pass(args.wifi_pass_file) if args.wifi_pass_file else ""}
+    data = read_file(args.bundle) if args.bundle else None
+    if data is not None:
+        h, _, ok = bundle.parse_signed(data, bundle.MAGIC, bundle.load_public_point(args.operator_pub))
+        if not ok:
+            raise KioskError("%s is not signed by the operator key %s" % (args.bundle, args.operator_pub))
+    r = client(args).setup(
+        device_id=args.device_id,
+        venue={"id": args.venue_id, "name": args.venue_name, "type": args.venue_type},
+        policy=_policy(args.policy, args.venue_type),
+        admin=bundle.load_public_point(args.admin_pub),
+        operator=bundle.load_public_point(args.operator_pub),
+        secret=_secret(args.secret_file),
+        clock=parse_time(args.clock),
+        bundle_data=data,
+        wifi=wifi,
+        lang=args.lang,
+    )
+    print("provisioned %s" % r["device_id"], file=sys.stderr)
+    return 0
+
+
+def cmd_info(args):
+    from kioskctl.timeutil import iso
+
+    info = client(args).info()
+    info.pop("ok", None)
+    if args.json:
+        print(json.dumps(info, sort_keys=True, default=str))
+        return 0
+    b = info.get("bundle") or {}
+    v = info.get("venue") or {}
+    print("device     %s (%s), command counter %d" % (info.get("device_id"), "provisioned" if info.get("provisioned") else "NOT provisioned", info.get("ctr", 0)))
+    print("venue      %s %s (%s)" % (v.get("id", "-"), v.get("name", "-"), v.get("type", "-")))
+    print("admin key  %s   operator key %s" % (info.get("admin_kid"), info.get("operator_kid")))
+    print("trust      bundle seq %s, %s, expires %s, grace %ss" % (b.get("seq", "-"), b.get("status", "none"), iso(b.get("exp")) or "-", b.get("grace", "-")))
+    print("revocation list seq %s" % info.get("rev_seq"))
+    print("clock      %s (%s), last scan %s" % (iso(info.get("clock")) or "unset", info.get("clock_status"), iso(info.get("clock_floor")) or "-"))
+    print("secret     %s   wifi %s (password %s)" % ("set" if info.get("secret_set") else "NOT set", info.get("wifi_ssid") or "-", "set" if info.get("wifi_password_set") else "not set"))
+    return 0
+
+
+def cmd_set(args):
+    from kioskctl import bundle
+
+    key = bundle.load_private_key(args.admin_key)
+    if args.venue:
+        op, a = "venue", {"venue": {"id": args.venue[0], "name": args.venue[1], "type": args.venue[2]}}
+    elif args.policy:
+        op, a = "policy", {"policy": _policy(args.policy, None)}
+    elif args.secret_file:
+        op, a = "secret", {"secret": _secret(args.secret_file)}
+    elif args.wifi:
+        op, a = "wifi", {"ssid": args.wifi[0], "password": _wifi_pass(args.wifi[1])}
+    elif args.clock:
+        op, a = "clock", {"time": parse_time(args.clock), "back": bool(args.back)}
+    elif args.new_admin_pub:
+        op, a = "admin", {"admin": bundle.load_public_point(args.new_admin_pub)}
+    else:
+        op, a = "operator", {"operator": bundle.load_public_point(args.new_operator_pub)}
+    r = client(args).command(key, op, a)
+    print("%s accepted (counter %d)" % (op, r["ctr"]), file=sys.stderr)
+    return 0
+
+
+def cmd_reset(args):
+    r = client(args).reset(args.abandon_logs)
+    print("kiosk reset%s" % (" (%d unpulled records abandoned)" % r["abandoned"] if r.get("abandoned") else ""), file=sys.stderr)
+    return 0
+
+
+def push(args, op, data):
+    """Used by `kioskctl trust push`."""
+    from kioskctl import bundle
+
+    key = bundle.load_private_key(args.admin_key)
+    r = client(args).command(key, op, {}, blob=data)
+    return r
