@@ -9,14 +9,16 @@ bytearray or memoryview, row-major) and returns a list of Symbol with
 `data` (payload bytes), `raw` (segment bytes before any charset
 conversion), `version` (1..40), `ec` ("L"/"M"/"Q"/"H"), `mask`, `corners`
 (four (x, y) image points: top-left, top-right, bottom-right, bottom-left of
-the symbol), `mirrored` and `inverted`. It never raises; a frame with no
+the symbol), `mirrored` and `inverted`. It never raises;
+with inplace=True the frame (a bytearray) is overwritten by its binarized
+image, which saves a frame-sized buffer on small heaps; a frame with no
 readable code gives []. See docs/qr-decoder.md.
 """
 
 from kiosk.qr.errors import QRError  # noqa: F401
 
 
-def decode(buf, width, height):
+def decode(buf, width, height, inplace=False):
     from kiosk.qr import decoder
 
-    return decoder.decode(buf, width, height)
+    return decoder.decode(buf, width, height, inplace)

@@ -80,9 +80,6 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
     bh = int(dims[3])
     by = 0
     while by < bh:
-        yo = by << 3
-        if yo > h - 8:
-            yo = h - 8
         cy = by
         if cy < 2:
             cy = 2
@@ -90,9 +87,6 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
             cy = bh - 3
         bx = 0
         while bx < bw:
-            xo = bx << 3
-            if xo > w - 8:
-                xo = w - 8
             cx = bx
             if cx < 2:
                 cx = 2
@@ -105,11 +99,21 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
                 s += int(blk[o - 2]) + int(blk[o - 1]) + int(blk[o]) + int(blk[o + 1]) + int(blk[o + 2])
                 j += 1
             t = s // 25
-            yy = 0
-            while yy < 8:
-                o = (yo + yy) * w + xo
-                xx = 0
-                while xx < 8:
+            # pixels of this block only (edge blocks are clamped for their
+            # statistics, not for their pixels), so dst may be src
+            y0 = by << 3
+            y1 = y0 + 8
+            if y1 > h:
+                y1 = h
+            x0 = bx << 3
+            x1 = x0 + 8
+            if x1 > w:
+                x1 = w
+            yy = y0
+            while yy < y1:
+                o = yy * w
+                xx = x0
+                while xx < x1:
                     if int(src[o + xx]) <= t:
                         dst[o + xx] = 1
                     else:
@@ -121,19 +125,23 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
 
 
 class Binarizer:
-    """Reusable binarizer for frames of one size (width, height >= 40)."""
+    """Reusable binarizer for frames of one size (width, height >= 40).
 
-    def __init__(self, width, height):
+    With inplace=True the frame itself receives the 0/1 image (saves a
+    frame-sized buffer: the way to decode 320x240 in a 256 KB heap)."""
+
+    def __init__(self, width, height, inplace=False):
         self.width = width
         self.height = height
         bw = (width + 7) >> _BLOCK_SHIFT
         bh = (height + 7) >> _BLOCK_SHIFT
-        self.out = bytearray(width * height)
+        self.out = None if inplace else bytearray(width * height)
         self.blocks = bytearray(bw * bh)
         self.dims = array.array("i", (width, height, bw, bh))
 
     def run(self, frame):
         """Binarize `frame` into self.out (1 = dark) and return self.out."""
+        out = frame if self.out is None else self.out
         _block_points(frame, self.blocks, self.dims)
-        _threshold(frame, self.out, self.blocks, self.dims)
-        return self.out
+        _threshold(frame, out, self.blocks, self.dims)
+        return out

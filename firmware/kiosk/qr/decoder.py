@@ -42,11 +42,12 @@ class Symbol:
 
 
 class Decoder:
-    def __init__(self, width, height, budget_ms=2000):
+    def __init__(self, width, height, budget_ms=2000, inplace=False):
         self.w = width
         self.h = height
+        self.inplace = inplace
         self.budget = budget_ms
-        self.bin = Binarizer(width, height)
+        self.bin = Binarizer(width, height, inplace)
         self.finder = FinderScanner(width, height)
         self.sampler = Sampler(width, height)
         self._fmask = {}
@@ -86,6 +87,7 @@ class Decoder:
 
     def _try_triple(self, img, dark, a, b, c):
         tried = []
+        self._refined = {}
         for dim in grid.dimensions(a, b, c):
             for mirrored in (False, True):
                 if self._late():
@@ -118,7 +120,11 @@ class Decoder:
             return None
         tried.append(key)
         src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
-        dst = grid.refine_finders(self.sampler, img, dark, a, b, c, dim)
+        # refine the finder centres once per triple (keyed by handedness)
+        dst = self._refined.get(mirrored)
+        if dst is None:
+            dst = grid.refine_finders(self.sampler, img, dark, a, b, c, dim)
+            self._refined[mirrored] = dst
         (ax, ay), (bx, by), (cx, cy) = dst
         # cheap gate: the format information must read with the affine grid
         H0 = grid.homography(src + [(dim - 3.5, dim - 3.5)], dst + [(bx + cx - ax, by + cy - ay)])
@@ -135,20 +141,16 @@ class Decoder:
             if v2 != ver:
                 return self._try_dim(img, dark, a, b, c, V.dimension(v2), mirrored, tried)
         cands = []
+        if _timing_ok(r0[0], dim):
+            cands.append(H0)
         if dim >= 25:
             al = grid.find_alignment(self.sampler, img, dark, a, b, c, dim)
             if al is not None:
-                cands.append(grid.homography(src + [(dim - 6.5, dim - 6.5)], dst + [al]))
-        cands.append(H0)
+                cands.insert(0, grid.homography(src + [(dim - 6.5, dim - 6.5)], dst + [al]))
         for H in cands:
-            r = r0 if H is H0 else self._sample_format(img, dark, H, dim)
-            if r is None:
+            r = self._sample_format(img, dark, H, dim)
+            if r is None or not _timing_ok(r[0], dim):
                 continue
-            if H is H0 and len(cands) > 1:
-                # the grid buffer was overwritten by the aligned sampling
-                r = self._sample_format(img, dark, H0, dim)
-                if r is None:
-                    continue
             g, level, mask = r
             try:
                 data, fixed = codewords.extract(g, ver, level, mask)
@@ -160,6 +162,20 @@ class Decoder:
         return None
 
 
+def _timing_ok(g, dim):
+    """The two timing patterns (row 6 and column 6 between the finders)
+    alternate dark/light; a random grid gets half of them wrong."""
+    bad = 0
+    o = 6 * dim
+    for i in range(8, dim - 8):
+        want = 1 - (i & 1)
+        if g[o + i] != want:
+            bad += 1
+        if g[i * dim + 6] != want:
+            bad += 1
+    return bad * 4 <= (dim - 16) * 2
+
+
 def _near(p, q, tol):
     return abs(p[0] - q[0]) <= tol and abs(p[1] - q[1]) <= tol
 
@@ -167,8 +183,11 @@ def _near(p, q, tol):
 _cache = [None]
 
 
-def decode(buf, width, height):
-    """Decode every QR symbol in an 8-bit grayscale frame; never raises."""
+def decode(buf, width, height, inplace=False):
+    """Decode every QR symbol in an 8-bit grayscale frame; never raises.
+
+    inplace=True overwrites the frame with its binarized image (0/1) instead
+    of allocating a second frame-sized buffer (for small heaps)."""
     try:
         if not isinstance(width, int) or not isinstance(height, int):
             return []
@@ -177,9 +196,12 @@ def decode(buf, width, height):
         if len(buf) < width * height:
             return []
         d = _cache[0]
-        if d is None or d.w != width or d.h != height:
+        if inplace and not isinstance(buf, bytearray):
+            return []
+        if d is None or d.w != width or d.h != height or d.inplace != inplace:
             _cache[0] = None
-            d = Decoder(width, height)
+            d = None
+            d = Decoder(width, height, inplace=inplace)
             _cache[0] = d
         return d.decode(buf)
     except Exception:

@@ -17,7 +17,7 @@ import array
 import micropython
 from micropython import const
 
-_MAX_HITS = const(2048)
+_MAX_HITS = const(1024)
 _MAX_CENTERS = const(64)
 _BIAS = const(1 << 20)
 _REFINE = const(8)
@@ -246,49 +246,56 @@ class FinderScanner:
             hy = hits[3 * i + 1]
             ht = hits[3 * i + 2]
             hms = ht / 7.0
-            seen = False
+            near = None
             for c in centers:
                 if abs(c.x - hx) <= 2.5 * c.ms and abs(c.y - hy) <= 2.5 * c.ms and 0.5 * c.ms < hms < 2 * c.ms:
-                    seen = c.count >= _REFINE
-                    if seen:
-                        c.count += 1
+                    near = c
                     break
-            if seen:
+            if near is not None and near.count >= _REFINE:
+                near.count += 1
                 continue
-            if len(centers) >= _MAX_CENTERS:
+            if near is None and len(centers) >= _MAX_CENTERS:
                 continue
-            maxrun = ht
-            r = self.cross(img, hx, hy, 0, 1, dark, maxrun)
-            if r is None:
-                continue
-            cy = hy + r[0]
-            vt = r[1]
-            r = self.cross(img, hx, cy, 1, 0, dark, maxrun)
-            if r is None:
-                continue
-            cx = int(hx) + r[0]
-            htot = r[1]
-            ms = (vt + htot) / 14.0
-            # refine y once more at the refined x
-            r = self.cross(img, cx, cy, 0, 1, dark, maxrun)
-            if r is not None:
-                cy = int(cy) + r[0]
-                ms = (r[1] + htot) / 14.0
-            d = self.cross(img, cx, cy, 1, 1, dark, maxrun * 2)
-            if d is None:
-                d = self.cross(img, cx, cy, 1, -1, dark, maxrun * 2)
-                if d is None:
-                    continue
-            merged = False
-            for c in centers:
-                if abs(c.x - cx) <= 2.5 * c.ms and abs(c.y - cy) <= 2.5 * c.ms:
-                    k = c.count
-                    c.x = (c.x * k + cx) / (k + 1)
-                    c.y = (c.y * k + cy) / (k + 1)
-                    c.ms = (c.ms * k + ms) / (k + 1)
-                    c.count = k + 1
-                    merged = True
-                    break
-            if not merged:
-                centers.append(Center(cx, cy, ms))
+            if not self._confirm(img, hx, hy, ht, dark, centers) and near is not None:
+                near.count += 1  # a row hit on a known pattern still counts
         return centers
+
+    def _confirm(self, img, hx, hy, ht, dark, centers):
+        """Cross-check a row hit; merge it into `centers`; True if confirmed."""
+        maxrun = ht
+        r = self.cross(img, hx, hy, 0, 1, dark, maxrun)
+        if r is None:
+            return False
+        cy = hy + r[0]
+        vt = r[1]
+        r = self.cross(img, hx, cy, 1, 0, dark, maxrun)
+        if r is None:
+            return False
+        cx = int(hx) + r[0]
+        htot = r[1]
+        ms = (vt + htot) / 14.0
+        # refine y once more at the refined x
+        r = self.cross(img, cx, cy, 0, 1, dark, maxrun)
+        if r is not None:
+            cy = int(cy) + r[0]
+            ms = (r[1] + htot) / 14.0
+        d = self.cross(img, cx, cy, 1, 1, dark, maxrun * 2)
+        if d is None:
+            d = self.cross(img, cx, cy, 1, -1, dark, maxrun * 2)
+            if d is None:
+                return False
+        merged = False
+        for c in centers:
+            if abs(c.x - cx) <= 2.5 * c.ms and abs(c.y - cy) <= 2.5 * c.ms:
+                k = c.count
+                c.x = (c.x * k + cx) / (k + 1)
+                c.y = (c.y * k + cy) / (k + 1)
+                c.ms = (c.ms * k + ms) / (k + 1)
+                c.count = k + 1
+                merged = True
+                break
+        if not merged:
+            if len(centers) >= _MAX_CENTERS:
+                return False
+            centers.append(Center(cx, cy, ms))
+        return True

@@ -150,7 +150,7 @@ def find_alignment(sampler, img, dark, a, b, c, dim):
     best = -1
     bx = px
     by = py
-    for radius, step in ((4, 0.5), (9, 1.0)):
+    for radius, step in ((3, 0.5), (8, 1.0)):
         r = int(radius / step)
         for j in range(-r, r + 1):
             for i in range(-r, r + 1):
@@ -194,26 +194,32 @@ def refine_finders(sampler, img, dark, a, b, c, dim):
     vy = (c.y - a.y) / n
     out = []
     for f in (a, b, c):
+        fx = f.x
+        fy = f.y
         best = -1
-        sx = 0.0
-        sy = 0.0
-        cnt = 0
-        for j in range(-4, 5):
-            for i in range(-4, 5):
-                x = f.x + (i * ux + j * vx) * 0.25
-                y = f.y + (i * uy + j * vy) * 0.25
-                s = sampler.ring(img, dark, x, y, ux, uy, vx, vy, 3)
-                if s > best:
-                    best = s
-                    sx = x
-                    sy = y
-                    cnt = 1
-                elif s == best:
-                    sx += x
-                    sy += y
-                    cnt += 1
+        for step in (0.5, 0.25):
+            sx = 0.0
+            sy = 0.0
+            cnt = 0
+            best = -1
+            for j in range(-2, 3):
+                for i in range(-2, 3):
+                    x = fx + (i * ux + j * vx) * step
+                    y = fy + (i * uy + j * vy) * step
+                    s = sampler.ring(img, dark, x, y, ux, uy, vx, vy, 3)
+                    if s > best:
+                        best = s
+                        sx = x
+                        sy = y
+                        cnt = 1
+                    elif s == best:
+                        sx += x
+                        sy += y
+                        cnt += 1
+            fx = sx / cnt
+            fy = sy / cnt
         if best >= 40:
-            out.append((sx / cnt, sy / cnt))
+            out.append((fx, fy))
         else:
             out.append((f.x, f.y))
     return out

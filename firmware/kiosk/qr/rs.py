@@ -97,14 +97,15 @@ def correct(block, nsym, erasures=()):
     ne = len(erasures)
     if ne > nsym:
         raise QRError("rs: too many erasures")
+    for pos in erasures:
+        if pos < 0 or pos >= n:
+            raise QRError("rs: erasure out of range")
     synd, nz = syndromes(block, nsym)
     if not nz:
         return 0
     # Erasure locator Gamma(x) = prod(1 - X_k x), X_k = alpha^(n-1-pos).
     lam = [1]
     for pos in erasures:
-        if pos < 0 or pos >= n:
-            raise QRError("rs: erasure out of range")
         lam = _mul_poly(lam, [1, EXP[n - 1 - pos]])
     # Berlekamp-Massey, initialised with the erasure locator.
     b = list(lam)

@@ -110,11 +110,16 @@ class Sampler:
         self.w = width
         self.h = height
         self.prm = array.array("i", bytes(4 * 12))
-        self.out = bytearray(_MAX_DIM * _MAX_DIM)
+        self.out = bytearray(0)
 
     def grid(self, img, H, dim, dark):
         """Sample dim x dim modules; return (grid memoryview, missed count)."""
         a, b, c, d, e, f, g, hh = H
+        if dim > _MAX_DIM:
+            return memoryview(self.out)[:0], dim * dim
+        if len(self.out) < dim * dim:
+            self.out = None
+            self.out = bytearray(dim * dim)
         p = self.prm
         p[0] = self.w
         p[1] = self.h
