@@ -127,3 +127,27 @@ def test_comb_edge_cases_equal_and_opposite_points():
     # u1*G + u2*(-G) with u1 = u2 is infinity
     X, zz = comb.mul2(5, 5, comb.build(neg_g))
     mpassert.eq(zz % p, 0)
+
+
+def test_window_fallback_matches_the_reference_ladder():
+    from kiosk.crypto import window
+
+    n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    p = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+    gx, gy = p256.decode_point(p256.G_SEC1)
+    keys = [(gx, gy), (gx, p - gy), p256.decode_point(_valid(1)[0][1])]
+    random.seed(3)
+    for qx, qy in keys:
+        for t in range(8):
+            u1 = int.from_bytes(bytes(random.getrandbits(8) for _ in range(32)), "big") % n
+            u2 = int.from_bytes(bytes(random.getrandbits(8) for _ in range(32)), "big") % n
+            if t == 1:
+                u2 = u1
+            elif t == 2:
+                u2 = n - u1
+            elif t == 3:
+                u1, u2 = 1, (1 << 255) - 1
+            elif t == 4:
+                u1, u2 = (1 << 32) - 1, 0x1F << 200
+            X, Z = window.mul2(u1, u2, qx, qy)
+            mpassert.eq(_same_x((X, Z * Z), p256._shamir(u1, u2, qx, qy)), True, "t=%d" % t)

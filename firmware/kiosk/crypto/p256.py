@@ -5,8 +5,9 @@ verify(pub, msg, sig, table=None) -> bool
     (SHA-256 is taken here), sig: 64-byte r||s.  Never raises: anything
     malformed gives False.
 
-Without a table the two scalar multiplications run as one Shamir ladder in
-Jacobian coordinates.  With the issuer's comb table (kiosk.crypto.comb, built
+Without a table, u2*Q runs as a sliding window in Jacobian coordinates and
+u1*G rides on its doubling chain with G's comb (kiosk.crypto.window); the
+plain Shamir ladder (_shamir) stays here as the reference the tests use.  With the issuer's comb table (kiosk.crypto.comb, built
 on the host by `kioskctl trust build`) both multiplications are fixed-base
 combs that share one short doubling chain.  A table is fully checked against
 its key (check_table, ~11 ms on the unix port) the first time it is used and
@@ -137,7 +138,7 @@ def _parse(pub, sig):
 
 
 def _shamir(u1, u2, qx, qy):
-    """u1*G + u2*Q in Jacobian coordinates (plain Shamir ladder)."""
+    """u1*G + u2*Q in Jacobian coordinates (plain Shamir ladder, reference)."""
     # G + Q in affine, for the (1, 1) bit pairs.
     sx, sy, sz = jadd_affine(_GX, _GY, 1, qx, qy)
     both = None
@@ -179,7 +180,9 @@ def verify(pub, msg, sig, table=None):
         if tab is not None:
             X, zz = _comb().mul2(u1, u2, tab)
         else:
-            X, _, Z = _shamir(u1, u2, qx, qy)
+            from kiosk.crypto import window
+
+            X, Z = window.mul2(u1, u2, qx, qy)
             zz = Z * Z
         return _x_matches(X, zz, r)
     except Exception:  # noqa: BLE001 - a verifier answers False, never raises
