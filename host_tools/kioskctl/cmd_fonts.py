@@ -1,7 +1,8 @@
 """kioskctl fonts build: render the kiosk's bitmap font file from a CJK font.
 
-Renders GB2312 plus ASCII at the body sizes and, for headlines, every
-character of the screen texts (firmware/kiosk/ui/texts.py) at the large size,
+Renders GB2312 plus ASCII at the body sizes (16, 24 px) and, for headlines, every
+character of the screen texts (firmware/kiosk/ui/texts.py) at the large
+sizes (32, 48 px),
 into DIR/kiosk.fnt (format: kioskctl/fontfile.py and docs/ui.md).
 """
 
@@ -24,7 +25,7 @@ def register(sub):
     b.add_argument("-o", "--out", required=True, help="output directory")
     b.add_argument("--font", help="TrueType/OpenType CJK font (default: WenQuanYi Micro Hei)")
     b.add_argument("--sizes", default="16,24", help="body sizes in px (default 16,24)")
-    b.add_argument("--large", default="48", help="headline sizes in px, screen-text characters only (default 48)")
+    b.add_argument("--large", default="32,48", help="headline sizes in px, screen-text characters only (default 32,48)")
     b.set_defaults(func=cmd_build)
 
 
@@ -61,7 +62,7 @@ def ui_chars():
     return "".join(sorted(chars))
 
 
-def build_to(out_dir, font=None, sizes=(16, 24), large=(48,)):
+def build_to(out_dir, font=None, sizes=(16, 24), large=(32, 48)):
     from kioskctl import fontfile
 
     try:

@@ -100,7 +100,7 @@ def _render_strike(font_path, size, chars):
     return size, height, width, stride, cps, bytes(records)
 
 
-def build(font_path=None, sizes=(16, 24), large=(48,), large_chars=""):
+def build(font_path=None, sizes=(16, 24), large=(32, 48), large_chars=""):
     """Return the font file bytes: GB2312 + ASCII at `sizes`, and ASCII plus
     `large_chars` at each size in `large` (headlines)."""
     font_path = find_font(font_path)

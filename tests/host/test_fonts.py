@@ -40,14 +40,15 @@ def test_headline_strike_holds_every_screen_character(built):
     _, ff = built
     used = cmd_fonts.ui_chars()
     assert "请" in used and "Y" in used
-    assert [c for c in used if not ff.has(48, c)] == []
-    assert not ff.has(48, "龘"), "the large strike is a subset"
+    for size in (32, 48):
+        assert [c for c in used if not ff.has(size, c)] == []
+        assert not ff.has(size, "龘"), "the large strikes are a subset"
 
 
 def test_glyphs_look_like_their_characters(built):
     _, ff = built
-    for size in (16, 24, 48):
-        if size < 48:
+    for size in (16, 24, 32, 48):
+        if size < 32:
             adv, rows = ff.glyph(size, "一")  # one horizontal stroke
             ink_rows = [y for y, r in enumerate(rows) if any(r)]
             assert 1 <= len(ink_rows) <= max(2, size // 8)
@@ -67,7 +68,7 @@ def test_file_layout(built):
     path, ff = built
     data = open(path, "rb").read()
     magic, ver, nst, _ = struct.unpack_from("<4sBBH", data)
-    assert (magic, ver, nst) == (b"KFNT", 1, 3)
+    assert (magic, ver, nst) == (b"KFNT", 1, 4)
     for i in range(nst):
         size, h, w, stride, rec, n, t_off, g_off, b_off, nb, _ = struct.unpack_from("<BBBBHHIIIHH", data, 8 + 24 * i)
         assert h == fontfile.cell_height(size) and w == size and stride == (w + 7) // 8

@@ -247,7 +247,7 @@ def test_words_on_each_screen(rendered):
                 known = code in TEXTS["FAULTS"]
                 want = [t["f_" + code] if known else t["f_other"], t["h_" + code] if known else t["h_other"],
                         "E:" + code]
-                if case.get("detail") and len(e["lang"]) == 2:
+                if case.get("detail"):
                     want.append(case["detail"])
             else:
                 v = case["v"]

@@ -165,7 +165,7 @@ class Strike:
 class Font:
     """A KFNT file opened for reading. `sizes` lists its strikes' sizes."""
 
-    def __init__(self, path, cache=(24, 24, 8)):
+    def __init__(self, path, cache=(24, 16, 8)):
         try:
             f = open(path, "rb")
         except OSError:

@@ -106,9 +106,10 @@ class Ui:
         fn(self.fb, x, y, s, self.fg, self.bg)
         self.icon = (kind, x, y, s)
 
-    def _band(self, kind, heads, max_size):
-        """Icon at top-left, headline lines beside it; return the y below."""
-        s = self.h * 64 // 240
+    def _band(self, kind, heads, max_size, s=None):
+        """Icon (s px) at top-left, headline lines beside it; return the y
+        below. The first language may wrap at 24 px; others shrink to 16."""
+        s = s or self.h * 64 // 240
         self._icon(kind, _PAD, _PAD, s)
         x0 = _PAD + s + _PAD
         width = self.w - x0 - _PAD
@@ -117,8 +118,9 @@ class Ui:
         for i, text in enumerate(heads):
             size = self.pen.fit(text, max_size if i == 0 else 24, width)
             lines = [text]
-            if size < 24 and self.pen.width(text, 24) > width:
-                size = 24  # too long for one line: wrap at a legible size
+            wrap_at = 24 if i == 0 else 16
+            if size < wrap_at and self.pen.width(text, wrap_at) > width:
+                size = wrap_at  # too long for one line: wrap at a legible size
                 lines = self.pen.wrap(text, size, width, 2)
             for line in lines:
                 fitted.append((line, size))
@@ -237,18 +239,37 @@ class Ui:
         clock_unset, trust_expired, trust_grace, log_full, provision."""
         known = code in FAULTS
         self._begin("fault")
-        heads = [self._t(l, "f_" + code if known else "f_other") for l in self.langs]
-        y = self._band("square", heads, 24 if len(self.langs) > 1 else 48)
+        s = self.h * 56 // 240
+        self._icon("square", (self.w - s) // 2, _PAD, s)
+        y = _PAD + s + 8
+        width = self.w - 2 * _PAD
+        tag = "E:" + "".join(c for c in str(code)[:20] if " " < c < "\x7f")
+        text = str(detail)[:60] if detail else None
+        short = text and self.pen.width(text, 16) <= width - _PAD - self.pen.width(tag, 16)
+        bottom = self._footer(tag, text if short else None) - 2
+        for i, lang in enumerate(self.langs):
+            title = self._t(lang, "f_" + code if known else "f_other")
+            size = self.pen.fit(title, 48 if i == 0 else 24, width)
+            for line in self.pen.wrap(title, max(size, 16), width, 2):
+                self.pen.centred(line, y, max(size, 16), self.fg, _PAD, width)
+                y += self.pen.height(size) + 2
+        y += 4
         hints = [self._t(l, "h_" + code if known else "h_other") for l in self.langs]
-        bottom = self._footer("E:" + "".join(c for c in str(code)[:20] if " " < c < "\x7f"), None)
-        y = self._para(hints, y, self._sizes(), bottom - 2)
-        if detail:
-            text = str(detail)[:60]
-            if y + self.pen.height(16) <= bottom - 2:
-                for line in self.pen.wrap(text, 16, self.w - 2 * _PAD, 2):
-                    if y + self.pen.height(16) > bottom - 2:
-                        break
-                    self.pen.draw(line, _PAD, y, 16, self.fg)
-                    y += self.pen.height(16) + 2
+        if text and not short:
+            hints.append(text)
+        sizes = self._sizes() + (16,)
+        for i, hint in enumerate(hints):
+            size = sizes[i]
+            lh = self.pen.height(size) + 2
+            lines = self.pen.wrap(hint, size, width, 3)
+            if y + len(lines) * lh > bottom:
+                size = 16
+                lh = self.pen.height(size) + 2
+                lines = self.pen.wrap(hint, size, width, max(1, (bottom - y) // lh))
+            for line in lines:
+                if y + lh > bottom:
+                    break
+                self.pen.centred(line, y, size, self.fg, _PAD, width)
+                y += lh
         self.screen = "fault"
         self.lcd.show()
