@@ -265,3 +265,33 @@ def test_words_on_each_screen(rendered):
         other = {"zh": "en", "en": "zh"}.get(e["lang"])
         if other and case["kind"] == "verdict":
             assert _squash(T[other][_reason_key(case["v"])]) not in words
+
+
+def test_png_files_are_strictly_valid(rendered):
+    """Chunk CRCs, the zlib stream's Adler-32 and the row filters, checked
+    with CPython's zlib rather than pillow's lenient reader."""
+    import struct
+    import zlib
+
+    _, entries = rendered
+    for e in entries[:: 7]:
+        data = open(e["png"], "rb").read()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        pos, idat, kinds = 8, b"", []
+        while pos < len(data):
+            n, kind = struct.unpack_from(">I4s", data, pos)
+            body = data[pos + 8: pos + 8 + n]
+            (crc,) = struct.unpack_from(">I", data, pos + 8 + n)
+            assert crc == zlib.crc32(kind + body), (e["png"], kind)
+            kinds.append(kind)
+            idat += body if kind == b"IDAT" else b""
+            pos += 12 + n
+        assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND"
+        raw = zlib.decompress(idat)
+        w, h = e["w"], e["h"]
+        assert len(raw) == h * (1 + 3 * w)
+        assert all(raw[y * (1 + 3 * w)] == 0 for y in range(h))
+        row = h // 2
+        im = Image.open(e["png"])
+        line = raw[row * (1 + 3 * w) + 1: (row + 1) * (1 + 3 * w)]
+        assert [tuple(line[3 * x: 3 * x + 3]) for x in range(w)] == [im.getpixel((x, row)) for x in range(w)]
