@@ -63,6 +63,7 @@ class SpiLcd:
         elif len(buf) < n:
             raise ValueError("frame buffer too small")
         self.buf = buf
+        self._mv = memoryview(buf)[:n]
         self.fb = framebuf.FrameBuffer(buf, width, height, framebuf.RGB565)
         self._sleep = sleep_ms or time.sleep_ms
         self._chunk = chunk
@@ -137,8 +138,6 @@ class SpiLcd:
         if y0 >= y1:
             return
         self._window(0, y0, self.width - 1, y1 - 1)
-        row = self.width * 2
-        mv = memoryview(self.buf)[y0 * row:y1 * row]
         cs = self.cs
         if cs is not None:
             cs(0)
@@ -146,9 +145,14 @@ class SpiLcd:
         self._c[0] = _RAMWR
         self.spi.write(self._c)
         self.dc(1)
-        step = self._chunk or len(mv)
-        for i in range(0, len(mv), step):
-            self.spi.write(mv[i:i + step])
+        if y0 == 0 and y1 == self.height and not self._chunk:
+            self.spi.write(self._mv)  # the whole frame: no allocation
+        else:
+            row = self.width * 2
+            mv = self._mv[y0 * row:y1 * row]
+            step = self._chunk or len(mv)
+            for i in range(0, len(mv), step):
+                self.spi.write(mv[i:i + step])
         if cs is not None:
             cs(1)
 

@@ -148,3 +148,38 @@ def test_bad_arguments_raise():
     mpassert.raises(ValueError, ST7789, spi, dc, rotation=5)
     mpassert.raises(ValueError, ST7789, spi, dc, width=240, height=240, buf=bytearray(10))
     mpassert.raises(ValueError, simlcd.make_lcd, 240, 240, controller="ssd1306")
+
+
+class _CountingBus:
+    # the lowest level: a bus that only counts bytes (no allocation)
+    def __init__(self):
+        self.n = 0
+
+    def write(self, buf):
+        self.n += len(buf)
+
+
+class _Pin:
+    def __init__(self):
+        self.v = 0
+
+    def __call__(self, v=None):
+        if v is not None:
+            self.v = v
+        return self.v
+
+
+def test_full_frame_show_allocates_nothing():
+    import micropython
+
+    for cls in (ST7789, ILI9341):
+        bus = _CountingBus()
+        lcd = cls(bus, _Pin(), cs=_Pin(), width=320, height=240, rotation=1, sleep_ms=lambda ms: None)
+        lcd.fb.fill(lcd.color(0, 128, 56))
+        bus.n = 0
+        micropython.heap_lock()
+        try:
+            lcd.show()
+        finally:
+            micropython.heap_unlock()
+        mpassert.eq(bus.n, 320 * 240 * 2 + 3 + 8)
