@@ -1,5 +1,9 @@
-# Kiosk entry point: build the board, run the app; never fall to the REPL.
+# Kiosk entry point: build the board, run the app; never fall to the REPL
+# (except in maintenance: a technician holding BOOT at power-up).
 import kboard
-from kiosk.app import main
 
-main.run_forever(kboard.create())
+board = kboard.create()
+if not board.maintenance():
+    from kiosk.app import main
+
+    main.run_forever(board)

@@ -46,6 +46,11 @@ class Board:
         `read(n)`, `write(b)` and a `poll(timeout_ms)` -> bool for readiness."""
         return None
 
+    def maintenance(self):
+        """True when a technician asks for the REPL at power-up (e.g. BOOT held):
+        main.py then returns instead of starting the app."""
+        return False
+
     def reset(self):
         """Restart the device (never drop a wall kiosk to the REPL)."""
         raise SystemExit(1)
