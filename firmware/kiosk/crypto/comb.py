@@ -259,7 +259,7 @@ def mul2(u1, u2, qtab):
     Y = 1
     ZZ = 0
     ZZZ = 0
-    plan = ((c1, gt, gstep), (c2, qtab, 1))
+    plan = ((c1, memoryview(gt), gstep), (c2, memoryview(qtab), 1))
     for i in range(e - 1, -1, -1):
         if ZZ:
             # doubling, inline copy of _dblzz

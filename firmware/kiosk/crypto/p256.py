@@ -24,6 +24,7 @@ the next product is reduced.  The final check compares r*Z^2 with X
 
 import hashlib
 
+import micropython
 from micropython import const
 
 _P = const(0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF)
@@ -36,20 +37,27 @@ _GY = const(0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5)
 G_SEC1 = b"\x04" + _GX.to_bytes(32, "big") + _GY.to_bytes(32, "big")
 
 
+@micropython.native
 def inverse(a, m):
-    """a^-1 mod m by the extended Euclidean algorithm (m odd prime, a != 0)."""
+    """a^-1 mod m by the extended Euclidean algorithm (m odd prime, a != 0).
+
+    Unrolled by two so that no tuples are built and nothing is swapped;
+    invariants: a = x0 * A and b = x1 * A (mod m)."""
     a %= m
+    b = m
     x0 = 1
     x1 = 0
-    b = m
-    while b:
-        q, r = divmod(a, b)
-        a = b
-        b = r
-        t = x0 - q * x1
-        x0 = x1
-        x1 = t
-    return x0 % m
+    while True:
+        if not a:
+            return x1 % m
+        q = b // a
+        b -= q * a
+        x1 -= q * x0
+        if not b:
+            return x0 % m
+        q = a // b
+        a -= q * b
+        x0 -= q * x1
 
 
 def on_curve(x, y):
