@@ -12,6 +12,7 @@ import board_api
 
 _FLASH_BLOCKS = const(512)  # 2 MB of 4 KB blocks, a typical log partition
 _BLOCK = const(4096)
+_RAM_BLOCKS = const(64)  # without an image file: 256 KB of flash in RAM
 
 
 class SimBoard(board_api.Board):
@@ -51,7 +52,13 @@ class SimBoard(board_api.Board):
         if self._flash:
             dev = FlashDev(self._flash, _BLOCK, self._flash_blocks)
         else:
-            dev = FlashDev(bytearray(b"\xff" * (_BLOCK * self._flash_blocks)), _BLOCK)
+            n = min(self._flash_blocks, _RAM_BLOCKS) * _BLOCK
+            mem = bytearray(n)
+            mv = memoryview(mem)
+            ff = b"\xff" * _BLOCK
+            for off in range(0, n, _BLOCK):
+                mv[off : off + _BLOCK] = ff
+            dev = FlashDev(mem, _BLOCK)
         try:
             fs = vfs.VfsLfs2(dev)
         except OSError:

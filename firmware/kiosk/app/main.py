@@ -84,8 +84,8 @@ def run_forever(board):
         run(board, serve=True)
     except Exception as exc:  # record and restart: never drop to the REPL
         try:
-            with open("/flash/crash.txt", "a") as f:
+            with open((board.mount_storage() or "") + "/crash.txt", "a") as f:
                 sys.print_exception(exc, f)
-        except OSError:
+        except Exception:
             pass
     board.reset()
