@@ -19,7 +19,7 @@ from kioskctl.errors import KioskError
 def register(sub):
     p = sub.add_parser("decode", help="decode QR codes in images with the firmware decoder")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PGM (P5) or any image pillow reads")
-    p.add_argument("--heapsize", default=None, help="MicroPython heap size, e.g. 1M")
+    p.add_argument("--heapsize", default=None, help="MicroPython heap size (default 32M: many frame sizes in one process)")
     p.set_defaults(func=run)
 
 
@@ -70,7 +70,7 @@ def decode_files(images, heapsize=None):
     with tempfile.TemporaryDirectory() as tmp:
         pgms = [to_pgm(p, tmp, i) for i, p in enumerate(images)]
         script = os.path.join(paths.FIRMWARE, "kiosk", "qr", "cli.py")
-        proc = mp.run(script, pgms, heapsize=heapsize, timeout=60 + 30 * len(pgms), check=False)
+        proc = mp.run(script, pgms, heapsize=heapsize or "32M", timeout=60 + 30 * len(pgms), check=False)
     out = proc.stdout.decode("utf-8", "replace").splitlines()
     results = [[p, [], None, None] for p in images]
     cur = None

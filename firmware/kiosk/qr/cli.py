@@ -8,6 +8,7 @@ symbol, then `TIME_MS <ms>` (the decode alone, timed inside MicroPython), or
 lines; this script stays a thin loop so the timing covers only the decoder.
 """
 
+import gc
 import sys
 import time
 
@@ -23,11 +24,13 @@ def main(paths):
     buf = None
     for i, path in enumerate(paths):
         print("IMG", i)
+        gc.collect()
         try:
             buf, w, h = pgm.read(path, buf)
         except (OSError, ValueError) as e:
             print("ERR", str(e).replace("\n", " "))
             continue
+        gc.collect()
         t0 = time.ticks_us()
         syms = decoder.decode(buf, w, h)
         dt = time.ticks_diff(time.ticks_us(), t0)

@@ -18,7 +18,7 @@ import micropython
 from micropython import const
 
 _MAX_HITS = const(1024)
-_MAX_CENTERS = const(64)
+_MAX_CENTERS = const(160)
 _BIAS = const(1 << 20)
 _REFINE = const(8)
 

@@ -15,7 +15,7 @@
 from micropython import const
 
 _MAX_TRIPLES = const(40)
-_MAX_CANDIDATES = const(12)
+_MAX_CANDIDATES = const(16)
 
 
 def _dist(p, q):

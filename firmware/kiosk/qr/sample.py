@@ -2,8 +2,10 @@
 
 `Sampler.grid(img, H, dim, dark)` reads a dim x dim module grid: for each row
 Python evaluates the projective map at the row start and its per-module
-increments in floating point, scales them to fixed point (18 fractional bits;
-rows whose values would not fit in 30 bits are skipped), and a viper loop divides per module to get the
+increments in floating point, scales them to fixed point (16 fractional bits, up to 8
+more for the per-module increments; every intermediate stays below 2^28
+so the loop is exact on 32-bit targets; rows that would not fit are
+skipped), and a viper loop divides per module to get the
 pixel. Modules that fall outside the frame read as light and are counted:
 a grid mostly outside the frame is rejected by the caller.
 
@@ -17,34 +19,38 @@ import array
 import micropython
 from micropython import const
 
-_FIX = const(1 << 18)
-_LIM = const(1 << 29)
-_BIAS = const(1 << 30)
+_FIX = const(1 << 16)
+_LIM = const(1 << 28)
+_BIAS = const(1 << 29)
 _RBIAS = const(1 << 28)
 _MAX_DIM = const(181)
 
 
 @micropython.viper
 def _row(img: ptr8, out: ptr8, prm: ptr32) -> int:
-    # prm: w, h, n, off, dark, X0, Y0, W0, dX, dY, dW (last six biased)
+    # prm: w, h, n, off, dark, X0, Y0, W0, dX, dY, dW (biased), sh.
+    # Column c samples pixel (X/W, Y/W) with X = X0 + (c*dX >> sh) etc.:
+    # increments carry sh extra fraction bits and nothing accumulates.
     w = int(prm[0])
     h = int(prm[1])
     n = int(prm[2])
     off = int(prm[3])
     dark = int(prm[4])
-    X = int(prm[5]) - _BIAS
-    Y = int(prm[6]) - _BIAS
-    W = int(prm[7]) - _BIAS
+    X0 = int(prm[5]) - _BIAS
+    Y0 = int(prm[6]) - _BIAS
+    W0 = int(prm[7]) - _BIAS
     dX = int(prm[8]) - _BIAS
     dY = int(prm[9]) - _BIAS
     dW = int(prm[10]) - _BIAS
+    sh = int(prm[11])
     miss = 0
     c = 0
     while c < n:
         v = 0
+        W = W0 + ((c * dW) >> sh)
         if W > 0:
-            px = X // W
-            py = Y // W
+            px = (X0 + ((c * dX) >> sh)) // W
+            py = (Y0 + ((c * dY) >> sh)) // W
             if px >= 0 and py >= 0 and px < w and py < h:
                 if int(img[py * w + px]) == dark:
                     v = 1
@@ -53,9 +59,6 @@ def _row(img: ptr8, out: ptr8, prm: ptr32) -> int:
         else:
             miss += 1
         out[off + c] = v
-        X += dX
-        Y += dY
-        W += dW
         c += 1
     return miss
 
@@ -143,13 +146,19 @@ class Sampler:
             if not ok:
                 miss += dim
                 continue
+            m = max(abs(a), abs(d), abs(g)) * s * dim + 1
+            sh = 0
+            while sh < 8 and m * (1 << (sh + 1)) < _LIM:
+                sh += 1
+            sf = s * (1 << sh)
             p[3] = r * dim
             p[5] = round(X0 * s) + _BIAS
             p[6] = round(Y0 * s) + _BIAS
             p[7] = round(W0 * s) + _BIAS
-            p[8] = round(a * s) + _BIAS
-            p[9] = round(d * s) + _BIAS
-            p[10] = round(g * s) + _BIAS
+            p[8] = round(a * sf) + _BIAS
+            p[9] = round(d * sf) + _BIAS
+            p[10] = round(g * sf) + _BIAS
+            p[11] = sh
             miss += _row(img, self.out, p)
         return memoryview(self.out)[: dim * dim], miss
 
