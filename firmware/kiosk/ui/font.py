@@ -80,6 +80,7 @@ class Strike:
         f.seek(b_off)
         f.readinto(self.blocks)
         self._tab = array("H", bytes(2 * _BLOCK))
+        self._tab_block = -1
         self._bufs = []
         self._fbs = []
         for _ in range(slots):
@@ -105,12 +106,15 @@ class Strike:
                 hi = mid - 1
         first = lo * _BLOCK
         count = min(_BLOCK, self._n - first)
-        f = self._f
-        f.seek(self._t_off + 2 * first)
         tab = self._tab
-        if f.readinto(tab) < 2 * count:
-            pass  # short read at the end of the table: count bounds the search
-        self.reads += 1
+        if self._tab_block != lo:  # the last block read stays in RAM
+            self._tab_block = -1
+            f = self._f
+            f.seek(self._t_off + 2 * first)
+            if f.readinto(tab) < 2 * count:
+                raise UiError("font file read failed")
+            self._tab_block = lo
+            self.reads += 1
         lo, hi = 0, count - 1
         while lo <= hi:
             mid = (lo + hi) >> 1

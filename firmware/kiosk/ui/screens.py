@@ -22,6 +22,7 @@ from kiosk.ui.texts import FAULTS, TEXTS
 
 _PAD = const(8)
 _MAX_NAME = const(16)
+_MAX_TIME = const(4102444800)  # 2100-01-01: anything later is not a clock
 _EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
 
 # (background, foreground) per screen as RGB888
@@ -94,7 +95,7 @@ class Ui:
         return TEXTS[lang].get(key) or TEXTS["en"].get(key) or key
 
     def _clock(self, now, date=False):
-        if not isinstance(now, int) or now <= 0:
+        if not isinstance(now, int) or not 0 < now < _MAX_TIME:
             return "--:--"
         t = time.gmtime(now + self.tz - _EPOCH)
         if date:
@@ -217,7 +218,7 @@ class Ui:
             texts.append(t)
         left = self._clock(now)
         right = None
-        if admit and isinstance(exp, int) and exp > 0:
+        if admit and isinstance(exp, int) and 0 < exp < _MAX_TIME:
             right = self._t(self.langs[0], "valid_until") + " " + self._clock(exp, True)[5:]
         bottom = self._footer(left, right)
         self._para(texts, y, self._sizes(), bottom - 2)

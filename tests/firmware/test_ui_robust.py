@@ -1,0 +1,68 @@
+# Ui never raises on odd input: junk Verdict fields, fault codes, times,
+# long or unusual names. It draws a screen with the right background.
+import mpassert
+import simlcd
+import test_ui_font
+from kiosk.ui import Ui, UiError
+
+JUNK = (None, 0, -1, 2 ** 40, "", "x" * 500, b"\xff", 1.5, [], {}, True, "\U0001F600\u4dae\n\t")
+
+
+def _ui(lang="zh+en", w=240, h=240):
+    path = test_ui_font.make_font("/tmp/kiosk-robust.fnt", test_ui_font.CPS)
+    lcd = simlcd.make_lcd(w, h)
+    return Ui(lcd, path, lang), lcd
+
+
+def _bg(lcd):
+    return lcd.sim.panel.pixel(lcd.width - 2, lcd.height // 2)
+
+
+def test_junk_verdict_fields():
+    ui, lcd = _ui()
+    for field in ("verdict", "admit", "reason", "colour", "name", "exp"):
+        for junk in JUNK:
+            v = {"verdict": "GREEN", "admit": True, "reason": "ok", "colour": "green", "name": "A*B", "exp": 1764400000}
+            v[field] = junk
+            ui.verdict(v, 1763800000)
+            want = "GREEN" if field != "verdict" else "RED"
+            mpassert.eq(ui.screen, want, "%s=%r" % (field, junk))
+            mpassert.eq(_bg(lcd), {"GREEN": (0, 130, 57), "RED": (206, 24, 33)}[want])
+    for junk in JUNK + (object(),):
+        ui.verdict(junk, junk)
+        mpassert.eq(ui.screen, "RED", repr(junk))
+
+
+def test_verdict_object_fields():
+    class V:
+        pass
+
+    v = V()
+    v.verdict, v.admit, v.reason, v.colour, v.name, v.exp = "YELLOW", False, "policy", "yellow", "B*", None
+    ui, lcd = _ui("en", 320, 240)
+    ui.verdict(v, None)
+    mpassert.eq(ui.screen, "YELLOW")
+    texts = " ".join(d[0] for d in ui.drawn)
+    assert "--:--" in texts and "B*" in texts, texts
+
+
+def test_junk_faults_and_times():
+    ui, lcd = _ui()
+    for junk in JUNK:
+        ui.fault(junk, junk)
+        mpassert.eq(ui.screen, "fault")
+        ui.idle(junk)
+        mpassert.eq(ui.screen, "idle")
+    mpassert.raises(UiError, ui.set_lang, "fr")
+    mpassert.eq(len(ui.drawn) < 40, True)
+
+
+def test_long_name_is_cut_and_stays_on_screen():
+    ui, lcd = _ui("zh")
+    ui.verdict({"verdict": "GREEN", "admit": True, "reason": "ok", "colour": "green",
+                "name": "\u4e2d" * 200, "exp": None}, 1763800000)
+    for text, x, y, size, fg in ui.drawn:
+        assert len(text) <= 120
+        assert 0 <= x < lcd.width and 0 <= y < lcd.height
+    names = [d[0] for d in ui.drawn if "\u4e2d" in d[0]]
+    mpassert.eq(names[0].count("\u4e2d"), 16)
