@@ -92,7 +92,7 @@ def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
     if on_serial is not None:
         from kioskctl.ptybridge import PtyBridge
 
-        bridge = PtyBridge()
+        bridge = PtyBridge().start()
         opts["serial"] = bridge.device_path
         on_serial(bridge.host_path)
     fd, opts_path = tempfile.mkstemp(prefix="kiosk-opts-", suffix=".json")
@@ -117,7 +117,7 @@ def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
             proc.terminate()
             proc.wait()
         if bridge:
-            bridge.close()
+            bridge.stop()
         os.unlink(opts_path)
     if proc.returncode != 0:
         raise KioskError("the simulated kiosk stopped with exit code %d" % proc.returncode)

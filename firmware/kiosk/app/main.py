@@ -38,7 +38,8 @@ class App:
         if serial is not None:
             from kiosk.link.server import Server
 
-            self.server = Server(serial, self.log)
+            device_id = self.cfg.device.get("device_id") or "unprovisioned"
+            self.server = Server(serial, self.log, device_id=device_id.encode())
         self.scanner = Scanner(board.get_source(), board.get_clock(), self.cfg,
                                self.ui, self.feedback, self.log, on_verdict)
 
