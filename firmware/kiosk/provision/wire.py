@@ -12,8 +12,9 @@ A large file (trust bundle, revocation list) is uploaded in chunks first;
 a PROV request with "staged": true then uses it (the signed command pins its
 SHA-256). Offset 0 starts a new upload. The host resends a request whose
 answer was lost, so both commands are idempotent: a chunk already written is
-acknowledged again, and the exact previous PROV request gets the previous
-answer instead of running twice (a replay of an older command is refused).
+acknowledged again, and the exact previous PROV request, when it changed
+something, gets the previous answer instead of running twice (a replay of
+any older command is refused by its counter).
 """
 
 import hashlib
@@ -81,7 +82,12 @@ class Wire:
             req["blob_path" if req.get("op") == "cmd" else "bundle_path"] = self.path
         resp = self.prov.handle_safe(req)
         out = cbor.dumps(resp)
-        self._last, self._last_resp = key, out
+        # Only a change that succeeded is answered from the cache when repeated;
+        # a refusal changed nothing and is simply evaluated again.
+        if resp.get("ok") and req.get("op") != "info":
+            self._last, self._last_resp = key, out
+        else:
+            self._last = self._last_resp = None
         return out
 
 
