@@ -19,6 +19,7 @@ COMMANDS = [
     "kioskctl.cmd_sim",
     "kioskctl.cmd_fonts",
     "kioskctl.cmd_pull",
+    "kioskctl.cmd_report",
     "kioskctl.cmd_provision",
 ]
 

@@ -49,6 +49,23 @@ def test_pull_from_running_simulated_kiosk(tmp_path, issuer):
         assert out.read_text() == ""
         with sqlite3.connect(db) as c:
             assert c.execute("SELECT COUNT(*), COUNT(DISTINCT seq), MIN(device) FROM records").fetchone() == (13, 13, "SIM-PULL-1")
+
+        report = subprocess.run([KIOSKCTL, "report", "--store", str(db), "--tz", "+00:00"], capture_output=True, text=True)
+        assert report.returncode == 0, report.stderr
+        row = [l for l in report.stdout.splitlines() if l.startswith("SIM-PULL-1")]
+        assert row and row[0].split()[1:7] == ["2026-09-22", "13", "12", "12", "0", "0"], report.stdout
+        assert "unknown_format 1" in row[0]
+        assert rows[3]["pseudonym"] not in report.stdout
+
+        trace = subprocess.run([KIOSKCTL, "trace", "--store", str(db), "--holder", "H3", "--secret", "22" * 32, "--json"],
+                               capture_output=True, text=True)
+        assert trace.returncode == 0, trace.stderr
+        visits = [json.loads(l) for l in trace.stdout.splitlines()]
+        assert len(visits) == 1 and visits[0]["pseudonym"] == rows[3]["pseudonym"]
+        assert sorted(visits[0]["contacts"]) == sorted(r["pseudonym"] for i, r in enumerate(rows[:12]) if i != 3)
+        wrong = subprocess.run([KIOSKCTL, "trace", "--store", str(db), "--holder", "H3", "--secret", "33" * 32, "--json"],
+                               capture_output=True, text=True)
+        assert wrong.stdout == ""  # another venue's secret matches nothing
     finally:
         sim.terminate()
         sim.wait(10)
