@@ -99,6 +99,10 @@ def _normalize(points):
 
 def build(pub, s=4):
     """The comb table of a SEC1 point, as bytes (the device-side builder)."""
+    return bytes(_build(pub, s))
+
+
+def _build(pub, s):
     q = p256.decode_point(pub)
     if q is None or s not in (1, 2, 4):
         raise ValueError("bad point or s")
@@ -108,16 +112,20 @@ def build(pub, s=4):
     keys = sorted(bases)
     _put(out, [(j, 1 << t) for j, t in keys], _normalize([bases[k] for k in keys]))
     bases = None
+    # entries with k bits set are sums of a (k-1)-bit entry and a base entry;
+    # one shared inversion per (level, block) keeps the working set small
     for level in range(2, 9):
-        todo = [(j, i) for j in range(s) for i in range(1, 256) if _popcount(i) == level]
-        jac = []
-        for j, i in todo:
-            low = i & -i
-            xa, ya = _entry(out, j, low)
-            xb, yb = _entry(out, j, i ^ low)
-            jac.append(p256.jadd_affine(xa, ya, 1, xb, yb))
-        _put(out, todo, _normalize(jac))
-    return bytes(out)
+        for j in range(s):
+            todo = [(j, i) for i in range(3, 256) if _popcount(i) == level]
+            jac = []
+            for _, i in todo:
+                low = i & -i
+                xa, ya = _entry(out, j, low)
+                xb, yb = _entry(out, j, i ^ low)
+                jac.append(p256.jadd_affine(xa, ya, 1, xb, yb))
+            _put(out, todo, _normalize(jac))
+            jac = None
+    return out
 
 
 def _put(out, where, points):
@@ -211,7 +219,7 @@ def gtable():
     """G's table (s = 4), built once and kept."""
     global _g
     if _g is None:
-        _g = build(p256.G_SEC1, 4)
+        _g = _build(p256.G_SEC1, 4)  # a bytearray only this module holds
     return _g
 
 

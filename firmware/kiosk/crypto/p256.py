@@ -2,8 +2,9 @@
 
 verify(pub, msg, sig, table=None) -> bool
     pub: 65-byte uncompressed SEC1 point 0x04||X||Y, msg: the signed bytes
-    (SHA-256 is taken here), sig: 64-byte r||s.  Never raises: anything
-    malformed gives False.
+    (SHA-256 is taken here), sig: 64-byte r||s.  Never raises on any input:
+    anything malformed gives False (only MemoryError is passed on, so that a
+    caller can tell "out of memory" from "bad signature").
 
 Without a table, u2*Q runs as a sliding window in Jacobian coordinates and
 u1*G rides on its doubling chain with G's comb (kiosk.crypto.window); the
@@ -193,6 +194,8 @@ def verify(pub, msg, sig, table=None):
             X, Z = window.mul2(u1, u2, qx, qy)
             zz = Z * Z
         return _x_matches(X, zz, r)
+    except MemoryError:
+        raise  # not an answer about the input: the caller reports it
     except Exception:  # noqa: BLE001 - a verifier answers False, never raises
         return False
 

@@ -3,7 +3,8 @@
 verify_pss(n, e, msg, sig) -> bool, for the RSA signers of EU DCCs.
     n: modulus (int, or big-endian bytes as in the trust store), e: public
     exponent, msg: the signed bytes (hashed here), sig: the signature bytes
-    (exactly the modulus length).  Never raises: anything malformed is False.
+    (exactly the modulus length).  Never raises on any input: anything
+    malformed is False (MemoryError alone is passed on to the caller).
 
 Bounds: 2048 <= bits(n) <= 4096, n odd; 3 <= e < 2^32, e odd; sig < n.
 Salt: the DCC signers use a 32-byte salt (the digest length); like OpenSSL's
@@ -105,5 +106,7 @@ def verify_pss(n, e, msg, sig):
             return False
         mhash = hashlib.sha256(msg).digest()
         return _emsa_pss_verify(mhash, m.to_bytes(emlen, "big"), embits)
+    except MemoryError:
+        raise  # not an answer about the input: the caller reports it
     except Exception:  # noqa: BLE001 - a verifier answers False, never raises
         return False
