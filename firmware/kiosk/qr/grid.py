@@ -147,41 +147,18 @@ def find_alignment(sampler, img, dark, a, b, c, dim):
     k = dim - 10.0
     px = a.x + (ux + vx) * k
     py = a.y + (uy + vy) * k
-    best = -1
-    bx = px
-    by = py
-    for radius, step in ((3, 0.5), (8, 1.0)):
-        r = int(radius / step)
-        for j in range(-r, r + 1):
-            for i in range(-r, r + 1):
-                x = px + (i * ux + j * vx) * step
-                y = py + (i * uy + j * vy) * step
-                s = sampler.ring(img, dark, x, y, ux, uy, vx, vy)
-                if s > best or (s == best and i * i + j * j < 1):
-                    best = s
-                    bx = x
-                    by = y
-        if best >= 22:
-            break
+    best, x, y = sampler.search(img, dark, px, py, ux, uy, vx, vy, 2, 6, 0.5)
+    if best < 22:
+        b2, x2, y2 = sampler.search(img, dark, px, py, ux, uy, vx, vy, 2, 8, 1.0)
+        if b2 > best:
+            best, x, y = b2, x2, y2
     if best < 21:
         return None
-    # refine: centroid of the best-scoring positions within one module
-    sx = 0.0
-    sy = 0.0
-    cnt = 0
-    for j in range(-4, 5):
-        for i in range(-4, 5):
-            x = bx + (i * ux + j * vx) * 0.25
-            y = by + (i * uy + j * vy) * 0.25
-            s = sampler.ring(img, dark, x, y, ux, uy, vx, vy)
-            if s >= best:
-                sx += x
-                sy += y
-                cnt += 1
-    if cnt:
-        bx = sx / cnt
-        by = sy / cnt
-    return bx, by
+    # refine: centroid of the best positions within half a module
+    b3, x3, y3 = sampler.search(img, dark, x, y, ux, uy, vx, vy, 2, 2, 0.25)
+    if b3 >= best:
+        return x3, y3
+    return x, y
 
 
 def refine_finders(sampler, img, dark, a, b, c, dim):
@@ -194,32 +171,12 @@ def refine_finders(sampler, img, dark, a, b, c, dim):
     vy = (c.y - a.y) / n
     out = []
     for f in (a, b, c):
-        fx = f.x
-        fy = f.y
-        best = -1
-        for step in (0.5, 0.25):
-            sx = 0.0
-            sy = 0.0
-            cnt = 0
-            best = -1
-            for j in range(-2, 3):
-                for i in range(-2, 3):
-                    x = fx + (i * ux + j * vx) * step
-                    y = fy + (i * uy + j * vy) * step
-                    s = sampler.ring(img, dark, x, y, ux, uy, vx, vy, 3)
-                    if s > best:
-                        best = s
-                        sx = x
-                        sy = y
-                        cnt = 1
-                    elif s == best:
-                        sx += x
-                        sy += y
-                        cnt += 1
-            fx = sx / cnt
-            fy = sy / cnt
-        if best >= 40:
-            out.append((fx, fy))
+        best, x, y = sampler.search(img, dark, f.x, f.y, ux, uy, vx, vy, 3, 2, 0.5)
+        b2, x2, y2 = sampler.search(img, dark, x, y, ux, uy, vx, vy, 3, 2, 0.25)
+        if b2 >= 40:
+            out.append((x2, y2))
+        elif best >= 40:
+            out.append((x, y))
         else:
             out.append((f.x, f.y))
     return out

@@ -1,12 +1,11 @@
 """Sampling modules through a homography (viper hot loops).
 
-`Sampler.grid(img, H, dim, dark)` reads a dim x dim module grid: for each row
-Python evaluates the projective map at the row start and its per-module
-increments in floating point, scales them to fixed point (16 fractional bits, up to 8
-more for the per-module increments; every intermediate stays below 2^28
-so the loop is exact on 32-bit targets; rows that would not fit are
-skipped), and a viper loop divides per module to get the
-pixel. Modules that fall outside the frame read as light and are counted:
+`Sampler.grid(img, H, dim, dark)` reads a dim x dim module grid: Python
+scales the projective map (numerators and denominator are linear in the
+module coordinates) to fixed point once per grid (16 fractional bits, up to
+8 more for the increments; every intermediate stays below 2^28 so the loop
+is exact on 32-bit targets; a map that would not fit is rejected) and one
+viper loop divides per module to get the pixel. Modules that fall outside the frame read as light and are counted:
 a grid mostly outside the frame is rejected by the caller.
 
 `Sampler.ring(img, ...)` scores an alignment-pattern candidate: 25 samples
@@ -27,92 +26,138 @@ _MAX_DIM = const(181)
 
 
 @micropython.viper
-def _row(img: ptr8, out: ptr8, prm: ptr32) -> int:
-    # prm: w, h, n, off, dark, X0, Y0, W0, dX, dY, dW (biased), sh.
-    # Column c samples pixel (X/W, Y/W) with X = X0 + (c*dX >> sh) etc.:
-    # increments carry sh extra fraction bits and nothing accumulates.
+def _grid(img: ptr8, out: ptr8, prm: ptr32) -> int:
+    # prm: w, h, n, dark, X, Y, W at module centre (0.5, 0.5), then the
+    # per-column increments dXu, dYu, dWu and per-row dXv, dYv, dWv (all
+    # biased by _BIAS, increments carrying sh extra fraction bits), sh.
+    # Module (r, c) samples pixel (X/W, Y/W) with
+    # X = X0 + ((c*dXu + r*dXv) >> sh): nothing accumulates, and every
+    # intermediate stays below 2^28 (the caller checks), exact on 32 bits.
     w = int(prm[0])
     h = int(prm[1])
     n = int(prm[2])
-    off = int(prm[3])
-    dark = int(prm[4])
-    X0 = int(prm[5]) - _BIAS
-    Y0 = int(prm[6]) - _BIAS
-    W0 = int(prm[7]) - _BIAS
-    dX = int(prm[8]) - _BIAS
-    dY = int(prm[9]) - _BIAS
-    dW = int(prm[10]) - _BIAS
-    sh = int(prm[11])
+    dark = int(prm[3])
+    X0 = int(prm[4]) - _BIAS
+    Y0 = int(prm[5]) - _BIAS
+    W0 = int(prm[6]) - _BIAS
+    dXu = int(prm[7]) - _BIAS
+    dYu = int(prm[8]) - _BIAS
+    dWu = int(prm[9]) - _BIAS
+    dXv = int(prm[10]) - _BIAS
+    dYv = int(prm[11]) - _BIAS
+    dWv = int(prm[12]) - _BIAS
+    sh = int(prm[13])
     miss = 0
-    c = 0
-    while c < n:
-        v = 0
-        W = W0 + ((c * dW) >> sh)
-        if W > 0:
-            px = (X0 + ((c * dX) >> sh)) // W
-            py = (Y0 + ((c * dY) >> sh)) // W
-            if px >= 0 and py >= 0 and px < w and py < h:
-                if int(img[py * w + px]) == dark:
-                    v = 1
+    k = 0
+    r = 0
+    while r < n:
+        xr = r * dXv
+        yr = r * dYv
+        wr = r * dWv
+        c = 0
+        while c < n:
+            v = 0
+            W = W0 + ((c * dWu + wr) >> sh)
+            if W > 0:
+                px = (X0 + ((c * dXu + xr) >> sh)) // W
+                py = (Y0 + ((c * dYu + yr) >> sh)) // W
+                if px >= 0 and py >= 0 and px < w and py < h:
+                    if int(img[py * w + px]) == dark:
+                        v = 1
+                else:
+                    miss += 1
             else:
                 miss += 1
-        else:
-            miss += 1
-        out[off + c] = v
-        c += 1
+            out[k] = v
+            k += 1
+            c += 1
+        r += 1
     return miss
 
 
 @micropython.viper
-def _ring(img: ptr8, prm: ptr32) -> int:
-    # prm: w, h, dark, cx, cy, ux, uy, vx, vy (positions and vectors * 256,
-    # biased), half. Scores the (2*half+1)^2 concentric-square pattern whose
-    # ring at Chebyshev distance half-1 is light and everything else dark:
-    # half=2 is an alignment pattern, half=3 a finder pattern.
+def _search(img: ptr8, prm: ptr32) -> int:
+    # Template search. prm (positions/vectors * 256, biased by _RBIAS):
+    # 0 w, 1 h, 2 dark, 3 cx, 4 cy, 5 ux, 6 uy, 7 vx, 8 vy (module vectors),
+    # 9 half, 10 r (offsets -r..r), 11 sx, 12 sy, 13 tx, 14 ty (step vectors).
+    # Scores the (2*half+1)^2 concentric-square pattern whose ring at
+    # Chebyshev distance half-1 is light and the rest dark (half=2: an
+    # alignment pattern, half=3: a finder) at every offset; returns the best
+    # score and writes into prm[15..17] the sums of i, j (biased) and the
+    # number of offsets reaching it.
     w = int(prm[0])
     h = int(prm[1])
     dark = int(prm[2])
-    cx = int(prm[3]) - _RBIAS
-    cy = int(prm[4]) - _RBIAS
+    cx0 = int(prm[3]) - _RBIAS
+    cy0 = int(prm[4]) - _RBIAS
     ux = int(prm[5]) - _RBIAS
     uy = int(prm[6]) - _RBIAS
     vx = int(prm[7]) - _RBIAS
     vy = int(prm[8]) - _RBIAS
     half = int(prm[9])
-    score = 0
-    j = 0 - half
-    while j <= half:
-        i = 0 - half
-        while i <= half:
-            px = (cx + i * ux + j * vx) >> 8
-            py = (cy + i * uy + j * vy) >> 8
-            m = i
-            if m < 0:
-                m = 0 - m
-            mj = j
-            if mj < 0:
-                mj = 0 - mj
-            if mj > m:
-                m = mj
-            want = 1
-            if m == half - 1:
-                want = 0
-            if px >= 0 and py >= 0 and px < w and py < h:
-                d = 0
-                if int(img[py * w + px]) == dark:
-                    d = 1
-                if d == want:
-                    score += 1
-            i += 1
-        j += 1
-    return score
+    r = int(prm[10])
+    sx = int(prm[11]) - _RBIAS
+    sy = int(prm[12]) - _RBIAS
+    tx = int(prm[13]) - _RBIAS
+    ty = int(prm[14]) - _RBIAS
+    best = -1
+    si = 0
+    sj = 0
+    cnt = 0
+    oj = 0 - r
+    while oj <= r:
+        oi = 0 - r
+        while oi <= r:
+            cx = cx0 + oi * sx + oj * tx
+            cy = cy0 + oi * sy + oj * ty
+            score = 0
+            j = 0 - half
+            while j <= half:
+                mj = j
+                if mj < 0:
+                    mj = 0 - mj
+                i = 0 - half
+                while i <= half:
+                    m = i
+                    if m < 0:
+                        m = 0 - m
+                    if mj > m:
+                        m = mj
+                    px = (cx + i * ux + j * vx) >> 8
+                    py = (cy + i * uy + j * vy) >> 8
+                    if px >= 0 and py >= 0 and px < w and py < h:
+                        d = 0
+                        if int(img[py * w + px]) == dark:
+                            d = 1
+                        if m == half - 1:
+                            if d == 0:
+                                score += 1
+                        elif d == 1:
+                            score += 1
+                    i += 1
+                j += 1
+            if score > best:
+                best = score
+                si = oi
+                sj = oj
+                cnt = 1
+            elif score == best:
+                si += oi
+                sj += oj
+                cnt += 1
+            oi += 1
+        oj += 1
+    prm[15] = si + _RBIAS
+    prm[16] = sj + _RBIAS
+    prm[17] = cnt
+    return best
 
 
 class Sampler:
     def __init__(self, width, height):
         self.w = width
         self.h = height
-        self.prm = array.array("i", bytes(4 * 12))
+        self.prm = array.array("i", bytes(4 * 18))
         self.out = bytearray(0)
 
     def grid(self, img, H, dim, dark):
@@ -123,48 +168,47 @@ class Sampler:
         if len(self.out) < dim * dim:
             self.out = None
             self.out = bytearray(dim * dim)
+        X0 = (a + b) * 0.5 + c
+        Y0 = (d + e) * 0.5 + f
+        W0 = (g + hh) * 0.5 + 1.0
+        m = dim * 0.5
+        Wc = g * m + hh * m + 1.0
+        if Wc <= 1e-9:
+            return memoryview(self.out)[: dim * dim], dim * dim
+        s = _FIX / Wc
+        n1 = dim - 1
+        for du, dv in ((0, 0), (n1, 0), (0, n1), (n1, n1)):
+            for q in (X0 + a * du + b * dv, Y0 + d * du + e * dv, W0 + g * du + hh * dv):
+                if q * s >= _LIM or q * s <= -_LIM:
+                    return memoryview(self.out)[: dim * dim], dim * dim
+        big = max(abs(a), abs(b), abs(d), abs(e), abs(g), abs(hh)) * s * 2 * dim + 1
+        sh = 0
+        while sh < 8 and big * (1 << (sh + 1)) < _LIM:
+            sh += 1
+        sf = s * (1 << sh)
         p = self.prm
         p[0] = self.w
         p[1] = self.h
         p[2] = dim
-        p[4] = dark
-        miss = 0
-        for r in range(dim):
-            v = r + 0.5
-            X0 = a * 0.5 + b * v + c
-            Y0 = d * 0.5 + e * v + f
-            W0 = g * 0.5 + hh * v + 1.0
-            if W0 <= 1e-9:
-                miss += dim
-                continue
-            s = _FIX / W0
-            n1 = dim - 1
-            ok = True
-            for q in (X0 * s, Y0 * s, (X0 + a * n1) * s, (Y0 + d * n1) * s, (W0 + g * n1) * s):
-                if q >= _LIM or q <= -_LIM:
-                    ok = False
-            if not ok:
-                miss += dim
-                continue
-            m = max(abs(a), abs(d), abs(g)) * s * dim + 1
-            sh = 0
-            while sh < 8 and m * (1 << (sh + 1)) < _LIM:
-                sh += 1
-            sf = s * (1 << sh)
-            p[3] = r * dim
-            p[5] = round(X0 * s) + _BIAS
-            p[6] = round(Y0 * s) + _BIAS
-            p[7] = round(W0 * s) + _BIAS
-            p[8] = round(a * sf) + _BIAS
-            p[9] = round(d * sf) + _BIAS
-            p[10] = round(g * sf) + _BIAS
-            p[11] = sh
-            miss += _row(img, self.out, p)
+        p[3] = dark
+        p[4] = round(X0 * s) + _BIAS
+        p[5] = round(Y0 * s) + _BIAS
+        p[6] = round(W0 * s) + _BIAS
+        p[7] = round(a * sf) + _BIAS
+        p[8] = round(d * sf) + _BIAS
+        p[9] = round(g * sf) + _BIAS
+        p[10] = round(b * sf) + _BIAS
+        p[11] = round(e * sf) + _BIAS
+        p[12] = round(hh * sf) + _BIAS
+        p[13] = sh
+        miss = _grid(img, self.out, p)
         return memoryview(self.out)[: dim * dim], miss
 
-    def ring(self, img, dark, cx, cy, ux, uy, vx, vy, half=2):
+    def search(self, img, dark, cx, cy, ux, uy, vx, vy, half, r, step):
+        """Best template score around (cx, cy) over offsets -r..r (in steps of
+        `step` modules); returns (score, x, y) with (x, y) the centroid of
+        the best-scoring offsets."""
         p = self.prm
-        p[9] = half
         p[0] = self.w
         p[1] = self.h
         p[2] = dark
@@ -174,4 +218,16 @@ class Sampler:
         p[6] = int(uy * 256) + _RBIAS
         p[7] = int(vx * 256) + _RBIAS
         p[8] = int(vy * 256) + _RBIAS
-        return _ring(img, p)
+        p[9] = half
+        p[10] = r
+        p[11] = int(ux * step * 256) + _RBIAS
+        p[12] = int(uy * step * 256) + _RBIAS
+        p[13] = int(vx * step * 256) + _RBIAS
+        p[14] = int(vy * step * 256) + _RBIAS
+        best = _search(img, p)
+        n = p[17]
+        if n <= 0:
+            return best, cx, cy
+        fi = (p[15] - _RBIAS) / n * step
+        fj = (p[16] - _RBIAS) / n * step
+        return best, cx + fi * ux + fj * vx, cy + fi * uy + fj * vy
