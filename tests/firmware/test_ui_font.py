@@ -8,7 +8,7 @@ import mpassert
 from kiosk.ui.font import Font, UiError
 from kiosk.ui.text import Pen
 
-PATH = "/tmp/kiosk-test-font-%d.fnt"
+PATH = "/tmp/kiosk-test-font-%s-%%d.fnt" % "".join("%02x" % b for b in __import__("os").urandom(6))
 
 
 def _glyph(cp):
@@ -108,6 +108,8 @@ def test_ram_does_not_grow_with_font_size():
     used = gc.mem_alloc() - before
     assert used < 8 * 1024, "font object uses %d bytes for 7000 glyphs" % used
     mpassert.eq(font.strike(8).find(0x4E00 + 6999), 6999)
+    font.close()
+    __import__("os").remove(PATH % 5)
 
 
 def test_bad_files_raise_uierror():
@@ -145,3 +147,16 @@ def test_ui_falls_back_to_english_without_a_font():
     assert "E:camera" in texts, texts
     ink = sum(1 for x in range(80, 230) for y in range(10, 40) if lcd.sim.panel.pixel(x, y) == (255, 255, 255))
     assert ink > 100, "title drawn with the built-in font"
+
+
+def test_flash_read_errors_draw_fallback_glyphs():
+    path = make_font(PATH % 9, CPS)
+    font = Font(path)
+    st = font.strike(8)
+    data = open(path, "rb").read()
+    with open(path, "wb") as f:  # the file shrinks under the open reader
+        f.write(data[:40])
+    fb = framebuf.FrameBuffer(bytearray(20 * 10 * 2), 20, 10, framebuf.RGB565)
+    x = Pen(fb, font).draw("A", 0, 0, 8, 0xFFFF)
+    mpassert.eq(x, 8, "fallback box instead of a crash")
+    assert st.errors > 0

@@ -9,7 +9,7 @@ JUNK = (None, 0, -1, 2 ** 40, "", "x" * 500, b"\xff", 1.5, [], {}, True, "\U0001
 
 
 def _ui(lang="zh+en", w=240, h=240):
-    path = test_ui_font.make_font("/tmp/kiosk-robust.fnt", test_ui_font.CPS)
+    path = test_ui_font.make_font(test_ui_font.PATH % 20, test_ui_font.CPS)
     lcd = simlcd.make_lcd(w, h)
     return Ui(lcd, path, lang), lcd
 

@@ -91,6 +91,7 @@ class Strike:
         self._map = {}
         self._next = 0
         self.reads = 0
+        self.errors = 0
 
     def find(self, cp):
         """Index of code point `cp` in the strike, or -1."""
@@ -109,12 +110,16 @@ class Strike:
         tab = self._tab
         if self._tab_block != lo:  # the last block read stays in RAM
             self._tab_block = -1
-            f = self._f
-            f.seek(self._t_off + 2 * first)
-            if f.readinto(tab) < 2 * count:
-                raise UiError("font file read failed")
-            self._tab_block = lo
             self.reads += 1
+            try:
+                f = self._f
+                f.seek(self._t_off + 2 * first)
+                if f.readinto(tab) < 2 * count:
+                    raise OSError(5)
+            except OSError:
+                self.errors += 1  # flash trouble: draw the fallback glyph
+                return -1
+            self._tab_block = lo
         lo, hi = 0, count - 1
         while lo <= hi:
             mid = (lo + hi) >> 1
@@ -128,7 +133,8 @@ class Strike:
         return -1
 
     def slot(self, cp):
-        """Cache slot holding glyph `cp` (reading it if needed), or -1."""
+        """Cache slot holding glyph `cp` (reading it if needed), or -1 if
+        the font lacks it or flash cannot be read (counted in `errors`)."""
         s = self._map.get(cp)
         if s is not None:
             return s
@@ -140,11 +146,17 @@ class Strike:
         old = self._keys[s]
         if old >= 0:
             del self._map[old]
-        f = self._f
-        f.seek(self._g_off + i * self._recsize)
-        if f.readinto(self._bufs[s]) != self._recsize:
-            raise UiError("font file read failed")
         self.reads += 1
+        try:
+            f = self._f
+            f.seek(self._g_off + i * self._recsize)
+            ok = f.readinto(self._bufs[s]) == self._recsize
+        except OSError:
+            ok = False
+        if not ok:
+            self.errors += 1
+            self._keys[s] = -1
+            return -1
         self._keys[s] = cp
         self._map[cp] = s
         return s
