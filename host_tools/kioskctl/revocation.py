@@ -2,7 +2,9 @@
 
 Full list: the signed header of kioskctl.bundle with magic b"KRV1" and
 {"seq", "iat", "w", "n", "k"}, then a directory of k (kid 8 bytes, u32 BE
-count) sorted by kid, then each kid's entries SHA-256(cti)[:w], sorted.
+count) sorted by kid, then each kid's entries SHA-256(cti)[:w], sorted; a
+partition of 1024 or more entries starts with a 256-word index by first
+byte and stores the entries without that byte.
 Delta: b"KRD1" | u32 BE H | CBOR {"v": 1, "base": seq, "base_sha": body
 hash of the base list, "add"/"del": [[kid, concatenated sorted entries]],
 "hdr": the result list's signed header bytes, "sig": its signature}.
@@ -43,16 +45,35 @@ def parts_from_ctis(pairs, w=WIDTH):
     return parts
 
 
+BUCKET_MIN = 1024
+
+
+def part_bytes(entries, w):
+    """A partition: sorted entries, or (1024 or more) a 256-word bucket index by
+    first byte and the entries without their first byte."""
+    ents = sorted(entries)
+    for e in ents:
+        if len(e) != w:
+            raise KioskError("entry width %d != %d" % (len(e), w))
+    if len(ents) < BUCKET_MIN:
+        return b"".join(ents)
+    ends, run = [], 0
+    counts = [0] * 256
+    for e in ents:
+        counts[e[0]] += 1
+    for c in counts:
+        run += c
+        ends.append(run)
+    return struct.pack(">256I", *ends) + b"".join(e[1:] for e in ents)
+
+
 def body_of(parts, w=WIDTH):
     kids = sorted(k for k, v in parts.items() if v)
     out = bytearray()
     for kid in kids:
         out += kid + struct.pack(">I", len(parts[kid]))
     for kid in kids:
-        for e in sorted(parts[kid]):
-            if len(e) != w:
-                raise KioskError("entry width %d != %d" % (len(e), w))
-            out += e
+        out += part_bytes(parts[kid], w)
     n = sum(len(parts[k]) for k in kids)
     return bytes(out), n, len(kids)
 
@@ -71,8 +92,19 @@ def parse(data, point=None):
     for i in range(k):
         kid = body[12 * i : 12 * i + 8]
         c = struct.unpack(">I", body[12 * i + 8 : 12 * i + 12])[0]
-        parts[kid] = {body[pos + j * w : pos + (j + 1) * w] for j in range(c)}
-        pos += c * w
+        if c < BUCKET_MIN:
+            parts[kid] = {body[pos + j * w : pos + (j + 1) * w] for j in range(c)}
+            pos += c * w
+            continue
+        ends = struct.unpack(">256I", body[pos : pos + 1024])
+        pos += 1024
+        ents, b = set(), 0
+        for j in range(c):
+            while ends[b] <= j:
+                b += 1
+            ents.add(bytes((b,)) + body[pos + j * (w - 1) : pos + (j + 1) * (w - 1)])
+        parts[kid] = ents
+        pos += c * (w - 1)
     return h, parts, ok
 
 

@@ -78,10 +78,25 @@ def bundle(seq, iat=1800000000, exp=1800172800, grace=259200, d=OPERATOR, points
     return signed_file(b"KTB1", d, {"seq": seq, "iat": iat, "exp": exp, "grace": grace}, body)
 
 
+def _part(entries):
+    ents = sorted(entries)
+    if len(ents) < 1024:
+        return b"".join(ents)
+    counts = [0] * 256
+    for e in ents:
+        counts[e[0]] += 1
+    ends = []
+    run = 0
+    for c in counts:
+        run += c
+        ends.append(run)
+    return struct.pack(">256I", *ends) + b"".join(e[1:] for e in ents)
+
+
 def rev_body(parts, w=5):
     kids = sorted(k for k in parts if parts[k])
     d = b"".join(k + struct.pack(">I", len(parts[k])) for k in kids)
-    e = b"".join(b"".join(sorted(parts[k])) for k in kids)
+    e = b"".join(_part(parts[k]) for k in kids)
     n = sum(len(parts[k]) for k in kids)
     return d + e, n, len(kids)
 

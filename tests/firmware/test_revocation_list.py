@@ -6,7 +6,7 @@ import mpassert
 import test_provision_keys as K
 from kiosk.trust import TrustError, revocation
 
-HEAPSIZE = "1M"
+HEAPSIZE = "4M"
 
 KID_A = b"AAAAAAAA"
 KID_B = b"BBBBBBBB"
@@ -150,3 +150,70 @@ def test_delta_for_wrong_base_or_forged_refused():
     mpassert.eq("signed hash" in str(e), True)
     mpassert.raises(TrustError, revocation.apply_delta, cur, b"KRD1\x00\x00\x00\x05junk!", "/tmp/kiosk_rev_x", _op())
     cur.close()
+
+
+def _big(prefix, n):
+    return set(K.entry(b"%s-%d" % (prefix, i)) for i in range(n))
+
+
+def test_large_partition_bucket_index():
+    parts = {KID_A: _big(b"big", 3000), KID_B: _big(b"small", 10)}
+    data = K.revlist(parts, 11)
+    # 1,024-byte index + 4 bytes per entry for the large partition.
+    mpassert.eq(len(data) > 1024 + 3000 * 4 + 10 * 5, True)
+    mpassert.eq(len(data) < 1024 + 3000 * 5, True)
+    rl = revocation.open_file(_file(data, "big"), _op(), full_check=True)
+    for i in range(0, 3000, 7):
+        mpassert.eq(rl.contains(KID_A, b"big-%d" % i), True, "big %d" % i)
+    for i in range(3000, 3400):
+        mpassert.eq(rl.contains(KID_A, b"big-%d" % i), False)
+    mpassert.eq(rl.contains(KID_B, b"small-3"), True)
+    mpassert.eq(rl.contains(KID_B, b"big-3"), False)
+    rl.close()
+
+
+def test_corrupted_bucket_index_refused_at_install():
+    parts = {KID_A: _big(b"big", 1500)}
+    body, n, k = K.rev_body(parts)
+    body = bytearray(body)
+    body[12 + 4 * 100 + 3] ^= 0x02  # one bucket end, re-signed by a buggy operator
+    data = K.signed_file(b"KRV1", K.OPERATOR, {"seq": 3, "iat": 1, "w": 5, "n": n, "k": k}, bytes(body))
+    mpassert.raises(TrustError, revocation.check_new, _file(data, "bi"), _op(), 0)
+
+
+def _apply(old, new, name):
+    cur = revocation.open_file(_file(K.revlist(old, 20), name), _op())
+    dlt, full = K.delta(old, new, 20, cur.sha, 21)
+    out = "/tmp/kiosk_rev_m_" + name
+    revocation.apply_delta(cur, dlt, out, _op())
+    cur.close()
+    with open(out, "rb") as f:
+        mpassert.eq(f.read(), full, name)
+    rl = revocation.open_file(out, _op(), full_check=True)
+    return rl
+
+
+def test_delta_on_large_partitions_and_layout_changes():
+    big = _big(b"big", 3000)
+    # Same (bucketed) layout: bulk copies around the changes.
+    new = set(big)
+    for i in range(0, 3000, 60):
+        new.discard(K.entry(b"big-%d" % i))
+    new |= _big(b"more", 40)
+    rl = _apply({KID_A: big}, {KID_A: new}, "same")
+    mpassert.eq(rl.contains(KID_A, b"big-60"), False)
+    mpassert.eq(rl.contains(KID_A, b"big-61"), True)
+    mpassert.eq(rl.contains(KID_A, b"more-39"), True)
+    rl.close()
+    # Small -> large, large -> small, and a new large partition.
+    small = _big(b"s", 1000)
+    grown = small | _big(b"g", 30)
+    rl = _apply({KID_A: small}, {KID_A: grown, KID_C: _big(b"c", 1100)}, "up")
+    mpassert.eq(rl.contains(KID_A, b"g-29"), True)
+    mpassert.eq(rl.contains(KID_C, b"c-1099"), True)
+    rl.close()
+    rl = _apply({KID_A: grown, KID_B: _big(b"b", 5)}, {KID_A: small}, "down")
+    mpassert.eq(rl.contains(KID_A, b"g-1"), False)
+    mpassert.eq(rl.contains(KID_A, b"s-999"), True)
+    mpassert.eq(rl.contains(KID_B, b"b-1"), False)
+    rl.close()

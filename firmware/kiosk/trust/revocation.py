@@ -5,18 +5,23 @@ File (docs/provisioning.md):
     header = {"v": 1, "seq", "iat", "w": hash width 4..8, "n": entries,
               "k": partitions, "len": body length, "sha": SHA-256(body)}
     body   = directory: k x (kid 8 bytes | u32 BE count), kids ascending,
-             then each partition's entries: count x w bytes, ascending,
-             entry = SHA-256(cti)[:w]
+             then each partition in directory order.
+    entry  = SHA-256(cti)[:w], a partition's entries ascending.
+    small partition (count < 1024): count x w bytes, the entries.
+    large partition: 256 x u32 BE index (end[b] = entries whose first byte
+             is <= b), then count x (w - 1) bytes: the entries without their
+             first byte (implied by the index).
 
-At w = 5, 200,000 revoked ids take 1,000,000 bytes of entries plus 12 bytes
-per kid. A token that is not revoked is reported revoked only when the first
-40 bits of SHA-256 of its cti equal one of the n entries of its issuer's
-partition: probability n / 2^40 per scan (1.8e-7 at n = 200,000, about one
-false refusal in 5.5 million scans), never the other way round.
+At w = 5, 200,000 revoked ids under one kid take 801 KB (1,024 + 4 bytes
+each); spread over 64 kids, 866 KB. A token that is not revoked is reported
+revoked only when the first 40 bits of SHA-256 of its cti equal one of the n
+entries of its issuer's partition: probability n / 2^40 per scan (1.8e-7
+for n = 200,000, one false refusal in 5.5 million scans), never the other
+way round.
 
-`contains(kid, cti)` finds the partition in the RAM directory and binary
-searches the partition in flash with seek + readinto into a preallocated
-buffer (about 18 reads for 200,000 entries).
+`contains(kid, cti)` finds the partition in the RAM directory, reads two
+index words and binary searches that bucket (about 10 reads for 200,000
+entries) with seek + readinto into preallocated buffers.
 
 Incremental update (b"KRD1"): entries to add and delete per kid, the base
 list's seq and body hash, and the signed header of the resulting list. The
@@ -34,10 +39,19 @@ from kiosk.trust.bundle import check_body, read_signed_header
 
 MAGIC = b"KRV1"
 DELTA_MAGIC = b"KRD1"
+BUCKET_MIN = const(1024)
+_INDEX = const(1024)
 _DIRENT = const(12)
 _MAX_PARTS = const(4096)
 _MAX_DELTA = const(262144)
 _COPY = const(4096)
+
+
+def part_size(count, w):
+    """Bytes of a partition of `count` entries of width w."""
+    if count >= BUCKET_MIN:
+        return _INDEX + count * (w - 1)
+    return count * w
 
 
 def _check_header(h):
@@ -46,8 +60,6 @@ def _check_header(h):
         raise TrustError("bad hash width")
     if not isinstance(n, int) or not isinstance(k, int) or n < 0 or not 0 <= k <= _MAX_PARTS:
         raise TrustError("bad entry or partition count")
-    if h["len"] != k * _DIRENT + n * w:
-        raise TrustError("body length does not match the counts")
 
 
 class RevocationList:
@@ -58,7 +70,7 @@ class RevocationList:
         self.seq = h["seq"]
         self.iat = h["iat"]
         self.n = h["n"]
-        self.w = h["w"]
+        self.w = w = h["w"]
         self.sha = h["sha"]
         self.header = h
         self._f = f
@@ -78,11 +90,13 @@ class RevocationList:
                 raise TrustError("directory not sorted")
             self._start.append(pos)
             self._count.append(c)
-            pos += c * self.w
+            pos += part_size(c, w)
             total += c
-        if total != self.n:
-            raise TrustError("directory counts do not add up")
-        self._buf = bytearray(self.w)
+        if total != self.n or pos - body_off != h["len"]:
+            raise TrustError("directory counts do not match the list")
+        self._buf = bytearray(w)
+        self._rbuf = bytearray(w - 1)
+        self._ix = bytearray(8)
 
     def close(self):
         if self._f:
@@ -103,14 +117,40 @@ class RevocationList:
             return lo
         return -1
 
-    def _find(self, p, target):
-        """(found, index) of target in partition p (index = insertion point)."""
-        f, buf, w = self._f, self._buf, self.w
-        start = self._start[p]
-        lo, hi = 0, self._count[p]
+    def _layout(self, p):
+        """(bucketed, stored width, offset of the stored entries) of partition p."""
+        if self._count[p] >= BUCKET_MIN:
+            return True, self.w - 1, self._start[p] + _INDEX
+        return False, self.w, self._start[p]
+
+    def _bucket(self, p, b):
+        """(first, end) entry numbers of bucket b of a large partition."""
+        f, ix = self._f, self._ix
+        if b:
+            f.seek(self._start[p] + 4 * (b - 1))
+            f.readinto(ix)
+            lo, hi = struct.unpack(">II", ix)
+        else:
+            f.seek(self._start[p])
+            f.readinto(ix)
+            lo, hi = 0, struct.unpack_from(">I", ix)[0]
+        if not lo <= hi <= self._count[p]:
+            raise TrustError("bad bucket index")
+        return lo, hi
+
+    def _find(self, p, e):
+        """(found, number) of full entry e in partition p; number = insertion point."""
+        f = self._f
+        bucketed, sw, base = self._layout(p)
+        if bucketed:
+            lo, hi = self._bucket(p, e[0])
+            buf, target = self._rbuf, e[1:]
+        else:
+            lo, hi = 0, self._count[p]
+            buf, target = self._buf, e
         while lo < hi:
             mid = (lo + hi) >> 1
-            f.seek(start + mid * w)
+            f.seek(base + mid * sw)
             f.readinto(buf)
             if buf < target:
                 lo = mid + 1
@@ -132,25 +172,54 @@ class RevocationList:
         p = self.part(bytes(kid))
         return self._count[p] if p >= 0 else 0
 
-    def check_sorted(self):
-        """Every partition strictly ascending (run once, at install)."""
-        w = self.w
+    def index(self, p):
+        """The 256 bucket ends of a large partition."""
+        self._f.seek(self._start[p])
+        raw = self._f.read(_INDEX)
+        if len(raw) != _INDEX:
+            raise TrustError("truncated index")
+        return list(struct.unpack(">256I", raw))
+
+    def entries(self, p):
+        """Full entries of partition p in order (a generator; chunked reads)."""
         f = self._f
+        bucketed, sw, base = self._layout(p)
+        ends = self.index(p) if bucketed else None
+        b = 0
+        i = 0
+        n = self._count[p]
+        while i < n:
+            m = min(n - i, _COPY // sw)
+            f.seek(base + i * sw)
+            chunk = f.read(m * sw)
+            if len(chunk) != m * sw:
+                raise TrustError("truncated partition")
+            for j in range(0, m * sw, sw):
+                if bucketed:
+                    while b < 256 and ends[b] <= i:
+                        b += 1
+                    if b > 255:
+                        raise TrustError("bad bucket index")
+                    yield bytes((b,)) + chunk[j : j + sw]
+                else:
+                    yield chunk[j : j + sw]
+                i += 1
+
+    def check_sorted(self):
+        """Every partition strictly ascending, every index consistent (at install)."""
         for p in range(len(self._kids)):
-            f.seek(self._start[p])
-            left = self._count[p]
+            if self._count[p] >= BUCKET_MIN:
+                ends = self.index(p)
+                for b in range(256):
+                    if ends[b] < (ends[b - 1] if b else 0):
+                        raise TrustError("partition %d: bad index" % p)
+                if ends[255] != self._count[p]:
+                    raise TrustError("partition %d: index does not cover the entries" % p)
             prev = None
-            while left:
-                m = min(left, _COPY // w)
-                chunk = f.read(m * w)
-                if len(chunk) != m * w:
-                    raise TrustError("truncated partition")
-                for i in range(0, m * w, w):
-                    e = chunk[i : i + w]
-                    if prev is not None and e <= prev:
-                        raise TrustError("partition %d not sorted" % p)
-                    prev = e
-                left -= m
+            for e in self.entries(p):
+                if prev is not None and e <= prev:
+                    raise TrustError("partition %d not sorted" % p)
+                prev = e
 
 
 def open_file(path, operator_pub, min_seq=None, full_check=False):
@@ -272,8 +341,16 @@ def apply_delta(cur, data, out_path, operator_pub):
                 emit(kid + struct.pack(">I", c))
         buf = bytearray(_COPY)
         for kid, c in zip(kids, counts):
-            if c:
-                _merge(cur, cur.part(kid), add.get(kid, []), dele.get(kid, []), emit, buf)
+            if not c:
+                continue
+            p = cur.part(kid)
+            changes = [(e, 1) for e in add.get(kid, [])] + [(e, 0) for e in dele.get(kid, [])]
+            changes.sort()
+            old_big = p >= 0 and cur._count[p] >= BUCKET_MIN
+            if p >= 0 and old_big == (c >= BUCKET_MIN):
+                _merge_same(cur, p, changes, emit, buf)
+            else:
+                _merge_reencode(cur, p, changes, c, emit)
         out.flush()
     if sha.digest() != h["sha"]:
         raise TrustError("merged list does not match the signed hash (wrong base or bad delta)")
@@ -281,12 +358,13 @@ def apply_delta(cur, data, out_path, operator_pub):
 
 
 def _copy(cur, p, i, j, emit, buf):
-    """Emit entries [i, j) of partition p."""
+    """Emit stored entries [i, j) of partition p."""
     if i >= j:
         return
-    f, w = cur._f, cur.w
-    f.seek(cur._start[p] + i * w)
-    left = (j - i) * w
+    f = cur._f
+    _, sw, base = cur._layout(p)
+    f.seek(base + i * sw)
+    left = (j - i) * sw
     mv = memoryview(buf)
     while left:
         k = f.readinto(mv[: min(left, _COPY)])
@@ -296,16 +374,22 @@ def _copy(cur, p, i, j, emit, buf):
         left -= k
 
 
-def _merge(cur, p, adds, dels, emit, buf):
+def _merge_same(cur, p, changes, emit, buf):
+    """Same layout before and after: bulk copies between the changed entries."""
+    bucketed, sw, _ = cur._layout(p)
+    if bucketed:
+        ends = cur.index(p)
+        diff = [0] * 256
+        for e, is_add in changes:
+            diff[e[0]] += 1 if is_add else -1
+        run = 0
+        for b in range(256):
+            run += diff[b]
+            ends[b] += run
+        emit(struct.pack(">256I", *ends))
     pos = 0
-    total = cur._count[p] if p >= 0 else 0
-    changes = [(e, 1) for e in adds] + [(e, 0) for e in dels]
-    changes.sort()
     for e, is_add in changes:
-        if p >= 0:
-            found, idx = cur._find(p, e)
-        else:
-            found, idx = False, 0
+        found, idx = cur._find(p, e)
         if is_add and found:
             raise TrustError("delta adds an entry already listed")
         if not is_add and not found:
@@ -314,9 +398,50 @@ def _merge(cur, p, adds, dels, emit, buf):
             raise TrustError("delta adds and deletes the same entry")
         _copy(cur, p, pos, idx, emit, buf)
         if is_add:
-            emit(e)
+            emit(e[1:] if bucketed else e)
             pos = idx
         else:
             pos = idx + 1
+    _copy(cur, p, pos, cur._count[p], emit, buf)
+
+
+def _merged(cur, p, changes):
+    """Full entries of partition p (or none when p < 0) with the changes applied."""
+    ci = 0
+    nc = len(changes)
     if p >= 0:
-        _copy(cur, p, pos, total, emit, buf)
+        for old in cur.entries(p):
+            while ci < nc and changes[ci][0] < old:
+                if not changes[ci][1]:
+                    raise TrustError("delta deletes an entry not listed")
+                yield changes[ci][0]
+                ci += 1
+            if ci < nc and changes[ci][0] == old:
+                if changes[ci][1]:
+                    raise TrustError("delta adds an entry already listed")
+                ci += 1
+                continue
+            yield old
+    while ci < nc:
+        if not changes[ci][1]:
+            raise TrustError("delta deletes an entry not listed")
+        yield changes[ci][0]
+        ci += 1
+
+
+def _merge_reencode(cur, p, changes, count, emit):
+    """The partition changes layout (or is new): entry by entry, two passes."""
+    if count >= BUCKET_MIN:
+        ends = [0] * 256
+        for e in _merged(cur, p, changes):
+            ends[e[0]] += 1
+        run = 0
+        for b in range(256):
+            run += ends[b]
+            ends[b] = run
+        emit(struct.pack(">256I", *ends))
+        for e in _merged(cur, p, changes):
+            emit(e[1:])
+    else:
+        for e in _merged(cur, p, changes):
+            emit(e)
