@@ -66,3 +66,26 @@ def test_long_name_is_cut_and_stays_on_screen():
         assert 0 <= x < lcd.width and 0 <= y < lcd.height
     names = [d[0] for d in ui.drawn if "\u4e2d" in d[0]]
     mpassert.eq(names[0].count("\u4e2d"), 16)
+
+
+def test_wrap_keeps_every_character_within_the_width():
+    import random
+
+    import framebuf
+    from kiosk.ui.font import Font
+    from kiosk.ui.text import Pen
+
+    font = Font(test_ui_font.make_font(test_ui_font.PATH % 21, test_ui_font.CPS))
+    pen = Pen(framebuf.FrameBuffer(bytearray(8), 2, 2, framebuf.RGB565), font)
+    alphabet = "AB  \u4e2d\u3000\u3002" + "\u4dae"
+    random.seed(7)
+    for _ in range(300):
+        text = "".join(alphabet[random.getrandbits(8) % len(alphabet)] for _ in range(random.getrandbits(6)))
+        width = 8 + random.getrandbits(6)
+        lines = pen.wrap(text, 8, width, 50)
+        for line in lines:
+            assert pen.width(line, 8) <= width or len(line) == 1, (text, line, width)
+        mpassert.eq("".join(lines).replace(" ", ""), text.replace(" ", ""), repr(text))
+    lines = pen.wrap("A" * 100, 8, 20, 2)
+    mpassert.eq(len(lines), 2)
+    assert lines[-1].endswith("..."), lines
