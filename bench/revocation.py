@@ -63,24 +63,33 @@ while i < len(data):
     n = data[i]
     items.append((data[i + 1 : i + 9], data[i + 9 : i + 9 + n], data[i + 9 + n]))
     i += 10 + n
-times = [0] * len(items)
+# Three passes; each probe keeps its fastest time (the machine is shared, so
+# one pass also catches scheduler preemption: reported separately).
+times = [1 << 30] * len(items)
+first = [0] * len(items)
 wrong = 0
 import gc
 gc.collect()
-for j in range(len(items)):
-    kid, cti, want = items[j]
-    t = time.ticks_us()
-    got = rl.contains(kid, cti)
-    times[j] = time.ticks_diff(time.ticks_us(), t)
-    if got != bool(want):
-        wrong += 1
+for rep in range(3):
+    for j in range(len(items)):
+        kid, cti, want = items[j]
+        t = time.ticks_us()
+        got = rl.contains(kid, cti)
+        dt = time.ticks_diff(time.ticks_us(), t)
+        if rep == 0:
+            first[j] = dt
+            if got != bool(want):
+                wrong += 1
+        if dt < times[j]:
+            times[j] = dt
 times.sort()
 out["lookup_us_median"] = times[len(times) // 2]
 out["lookup_us_p99"] = times[len(times) * 99 // 100]
 out["lookup_us_max"] = times[-1]
 out["lookup_us_mean"] = sum(times) / len(times)
+out["first_pass_max"] = max(first)
 out["wrong"] = wrong
-out["over_2ms"] = sum(1 for x in times if x > 2000)
+out["over_2ms"] = sum(1 for x in first if x > 2000)
 if delta_path != "-":
     with open(delta_path, "rb") as f:
         d = f.read()
@@ -173,14 +182,14 @@ def main():
     key = ec.generate_private_key(ec.SECP256R1())  # bench-only key, never stored
     tmp = tempfile.mkdtemp(prefix="bench-rev-")
     print("# Revocation list: %d revoked ids, 5-byte entries" % a.n)
-    print("| case | list bytes | vs 1 MB | Italy-style bytes | store | open (sig+hash) | lookup median | p99 | max | lookups > 2 ms | CPython bisect | CPython set | wrong | delta 1000 ids |")
+    print("| case | list bytes | vs 1 MB | Italy-style bytes | store | open (sig+hash) | lookup median | p99 | max | single pass: max, > 2 ms | CPython bisect | CPython set | wrong | delta 1000 ids |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, kids in (("%d kids" % a.kids, a.kids), ("1 kid", 1)):
         r = run_case(name.replace(" ", "_"), a.n, kids, a.lookups, key, tmp, rng, use_lfs=True)
         for store, m in r["mp"].items():
-            print("| %s | %d | %.2f | %d | %s | %.1f ms | %d us | %d us | %d us | %d of %d | %.1f us (%.0fx) | %.2f us | %d | %s |" % (
+            print("| %s | %d | %.2f | %d | %s | %.1f ms | %d us | %d us | %d us | %d us, %d of %d | %.1f us (%.0fx) | %.2f us | %d | %s |" % (
                 name, r["bytes"], r["bytes"] / 1_000_000, int(a.n * ITALY_BYTES_PER_ID), store, m["open_ms"],
-                m["lookup_us_median"], m["lookup_us_p99"], m["lookup_us_max"], m["over_2ms"], a.lookups, r["cpython_bisect_us"],
+                m["lookup_us_median"], m["lookup_us_p99"], m["lookup_us_max"], m["first_pass_max"], m["over_2ms"], a.lookups, r["cpython_bisect_us"],
                 m["lookup_us_median"] / max(r["cpython_bisect_us"], 1e-9), r["cpython_set_us"], m["wrong"],
                 ("%.0f ms (%d B)" % (m["delta_ms"], r["delta_bytes"])) if "delta_ms" in m else "-"))
     fp = a.n / 2.0 ** 40
