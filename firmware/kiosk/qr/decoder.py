@@ -13,7 +13,7 @@ import time
 
 from micropython import const
 
-from kiosk.qr import codewords, grid, segments, version as V
+from kiosk.qr import codewords, grid, sample, segments, version as V
 from kiosk.qr.binarize import Binarizer
 from kiosk.qr.errors import QRError
 from kiosk.qr.finder import FinderScanner
@@ -21,6 +21,8 @@ from kiosk.qr.sample import Sampler
 
 _MIN_SIDE = const(21)
 _MAX_SYMBOLS = const(8)
+_MAX_CLIMB = const(48)
+_MAX_TEMPLATES = const(4)
 
 
 class Symbol:
@@ -50,7 +52,7 @@ class Decoder:
         self.bin = Binarizer(width, height, inplace)
         self.finder = FinderScanner(width, height)
         self.sampler = Sampler(width, height)
-        self._fmask = {}
+        self._tmpl = {}
 
     def decode(self, frame):
         self.deadline = time.ticks_add(time.ticks_ms(), self.budget)
@@ -100,6 +102,38 @@ class Decoder:
                     return sym
         return None
 
+    def _template(self, ver):
+        t = self._tmpl.get(ver)
+        if t is None:
+            if len(self._tmpl) >= _MAX_TEMPLATES:
+                self._tmpl.clear()
+            tm = V.function_template(ver)
+            t = (tm, len(tm) - tm.count(b"\x02"))
+            self._tmpl[ver] = t
+        return t
+
+    def _fit(self, img, dark, H, dim, tmpl):
+        """Function-pattern modules the grid sampled with H gets wrong."""
+        if H is None:
+            return dim * dim
+        g, miss = self.sampler.grid(img, H, dim, dark)
+        if miss * 4 > dim * dim:
+            return dim * dim
+        return sample.mismatch(g, tmpl)
+
+    def _read(self, img, dark, H, dim, ver, mirrored):
+        r = self._sample_format(img, dark, H, dim)
+        if r is None or not _timing_ok(r[0], dim):
+            return None
+        g, level, mask = r
+        try:
+            data, fixed = codewords.extract(g, ver, level, mask)
+            text, raw = segments.parse(data, ver)
+        except QRError:
+            return None
+        corners = [grid.apply(H, 0, 0), grid.apply(H, dim, 0), grid.apply(H, dim, dim), grid.apply(H, 0, dim)]
+        return Symbol(text, raw, ver, level, mask, corners, mirrored, dark == 0, fixed)
+
     def _sample_format(self, img, dark, H, dim):
         """Sample with H; return (grid, level, mask) or None."""
         if H is None:
@@ -140,26 +174,55 @@ class Decoder:
                 v2 = ver
             if v2 != ver:
                 return self._try_dim(img, dark, a, b, c, V.dimension(v2), mirrored, tried)
-        cands = []
-        if _timing_ok(r0[0], dim):
-            cands.append(H0)
+        # the fourth point: the bottom-right alignment pattern when found,
+        # else the parallelogram corner; keep the one whose grid best fits
+        # the known function patterns, decode, and if that fails hill-climb
+        # the point on the same fit and decode again
+        tmpl, nfunc = self._template(ver)
+        pts = []
         if dim >= 25:
             al = grid.find_alignment(self.sampler, img, dark, a, b, c, dim)
             if al is not None:
-                cands.insert(0, grid.homography(src + [(dim - 6.5, dim - 6.5)], dst + [al]))
-        for H in cands:
-            r = self._sample_format(img, dark, H, dim)
-            if r is None or not _timing_ok(r[0], dim):
-                continue
-            g, level, mask = r
-            try:
-                data, fixed = codewords.extract(g, ver, level, mask)
-                text, raw = segments.parse(data, ver)
-            except QRError:
-                continue
-            corners = [grid.apply(H, 0, 0), grid.apply(H, dim, 0), grid.apply(H, dim, dim), grid.apply(H, 0, dim)]
-            return Symbol(text, raw, ver, level, mask, corners, mirrored, dark == 0, fixed)
+                pts.append(((dim - 6.5, dim - 6.5), al))
+        pts.append(((dim - 3.5, dim - 3.5), (bx + cx - ax, by + cy - ay)))
+        best = None
+        for sp, dp in pts:
+            H = grid.homography(src + [sp], dst + [dp])
+            e = self._fit(img, dark, H, dim, tmpl)
+            if best is None or e < best[0]:
+                best = (e, sp, dp, H)
+        e, sp, dp, H = best
+        sym = self._read(img, dark, H, dim, ver, mirrored)
+        # climb only from a grid that is roughly right (random ones miss ~half)
+        if sym is not None or self._late() or e * 10 > nfunc * 3:
+            return sym
+        n = dim - 7.0
+        ux = (bx - ax) / n
+        uy = (by - ay) / n
+        vx = (cx - ax) / n
+        vy = (cy - ay) / n
+        step = 1.0
+        evals = 0
+        moved = False
+        while step >= 0.25 and evals < _MAX_CLIMB:
+            better = False
+            for di, dj in _DIRS:
+                q = (dp[0] + (di * ux + dj * vx) * step, dp[1] + (di * uy + dj * vy) * step)
+                H2 = grid.homography(src + [sp], dst + [q])
+                e2 = self._fit(img, dark, H2, dim, tmpl)
+                evals += 1
+                if e2 < e:
+                    e, dp, H = e2, q, H2
+                    better = moved = True
+                    break
+            if not better:
+                step *= 0.5
+        if moved:
+            return self._read(img, dark, H, dim, ver, mirrored)
         return None
+
+
+_DIRS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1))
 
 
 def _timing_ok(g, dim):

@@ -153,6 +153,23 @@ def _search(img: ptr8, prm: ptr32) -> int:
     return best
 
 
+@micropython.viper
+def _mismatch(g: ptr8, t: ptr8, n: int) -> int:
+    # modules where the grid differs from a known template value (t != 2)
+    bad = 0
+    k = 0
+    while k < n:
+        v = int(t[k])
+        if v != 2 and v != int(g[k]):
+            bad += 1
+        k += 1
+    return bad
+
+
+def mismatch(g, t):
+    return _mismatch(g, t, len(t))
+
+
 class Sampler:
     def __init__(self, width, height):
         self.w = width

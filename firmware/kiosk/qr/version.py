@@ -187,3 +187,39 @@ def read_version_bits(grid, dim):
         for y in range(dim - 9, dim - 12, -1):
             b = (b << 1) | grid[y * dim + x]
     return a, b
+
+
+def function_template(version):
+    """bytearray dim*dim: the known value (0 light, 1 dark) of every finder,
+    separator, timing, alignment and dark module; 2 where the module carries
+    data, format or version information."""
+    dim = dimension(version)
+    t = bytearray(b"\x02" * (dim * dim))
+
+    def finder(x0, y0):
+        for y in range(-1, 8):
+            for x in range(-1, 8):
+                xx = x0 + x
+                yy = y0 + y
+                if 0 <= xx < dim and 0 <= yy < dim:
+                    m = max(abs(x - 3), abs(y - 3))
+                    t[yy * dim + xx] = 1 if (m <= 1 or m == 3) else 0
+
+    finder(0, 0)
+    finder(dim - 7, 0)
+    finder(0, dim - 7)
+    for i in range(8, dim - 8):
+        t[6 * dim + i] = 1 - (i & 1)
+        t[i * dim + 6] = 1 - (i & 1)
+    pos = alignment_positions(version)
+    last = len(pos) - 1
+    for i in range(len(pos)):
+        for j in range(len(pos)):
+            if (i == 0 and j == 0) or (i == 0 and j == last) or (i == last and j == 0):
+                continue
+            for y in range(-2, 3):
+                for x in range(-2, 3):
+                    m = max(abs(x), abs(y))
+                    t[(pos[j] + y) * dim + pos[i] + x] = 0 if m == 1 else 1
+    t[(dim - 8) * dim + 8] = 1
+    return t
