@@ -162,3 +162,40 @@ def test_command_signer_is_canonical_es256(keys):
     assert bundle.verify(bundle.point_of(keys["admin"]), provision.DOMAIN + body, sig)
     with pytest.raises(Exception):
         provision.sign_command(keys["admin"], "k", 1, "read_secret", {})
+
+
+VERIFY = r'''
+import sys, json
+from kiosk import verify
+from kiosk.policy import Policy
+from kiosk.trust import bundle, revocation
+op = bytes.fromhex(sys.argv[1])
+now = int(sys.argv[4])
+store, info = bundle.open_bundle(sys.argv[2], op, now)
+rl = revocation.open_file(sys.argv[3], op)
+out = []
+for line in sys.stdin:
+    v = verify.check(line.strip(), store, Policy({"venue_type": "general"}), now, rl)
+    out.append([v.reason, v.admit])
+print(json.dumps({"status": info.status, "verdicts": out}))
+'''
+
+
+def test_revoked_token_refused_by_the_verifier(tmp_path, keys, issuer):
+    from kioskctl import mint
+
+    sk = issuer.signing_key()
+    kid = mint.kid_for(sk)
+    stolen, fine = b"stolen-token-id!", b"another-token-id"
+    tokens = [issuer.mint(cti=stolen, holder="A"), issuer.mint(cti=fine, holder="B")]
+    ktb = bundle.build(open(issuer.trust, "rb").read(), keys["op"], 3, 48 * 3600, 72 * 3600, iat=1790000000)
+    parts = revocation.parts_from_ctis([(kid, stolen)] + [(kid, os.urandom(16)) for _ in range(2000)])
+    krv = revocation.build(parts, keys["op"], 1)
+    (tmp_path / "v.py").write_text(VERIFY)
+    (tmp_path / "t.ktb").write_bytes(ktb)
+    (tmp_path / "r.krv").write_bytes(krv)
+    proc = mp.run(str(tmp_path / "v.py"), [bundle.point_of(keys["op"]).hex(), tmp_path / "t.ktb", tmp_path / "r.krv",
+                                           1790000000 + 3600], input="\n".join(tokens).encode() + b"\n")
+    out = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    assert out["status"] == "ok"
+    assert out["verdicts"] == [["revoked", False], ["ok", True]]
