@@ -8,9 +8,12 @@ reset, never a REPL prompt on a wall kiosk.
 
 import asyncio
 import sys
+import time
 
 from kiosk.app import config
 from kiosk.app.scanner import Scanner
+
+_SHOW_MS = const(3000)
 
 
 class App:
@@ -52,12 +55,23 @@ class App:
         elif self.board.get_clock() is None or self.board.get_clock().now() is None:
             self.ui.fault("clock_unset")
         else:
-            self.ui.idle()
+            self.ui.idle(self.board.get_clock().now())
+
+    async def back_to_idle(self):
+        """A verdict stays on screen for _SHOW_MS, then the idle (or fault) screen returns."""
+        while True:
+            await asyncio.sleep_ms(250)
+            shown = self.scanner.shown_ms
+            if shown is not None and time.ticks_diff(time.ticks_ms(), shown) > _SHOW_MS:
+                self.scanner.shown_ms = None
+                if self.feedback:
+                    self.feedback.idle()
+                self.show_state()
 
     async def main(self, serve=False):
         """Run until the source ends; with serve=True keep serving the link afterwards."""
         self.show_state()
-        tasks = [asyncio.create_task(self.log.committer())]
+        tasks = [asyncio.create_task(self.log.committer()), asyncio.create_task(self.back_to_idle())]
         if self.server is not None:
             tasks.append(asyncio.create_task(self.server.run()))
         if self.scanner.source is not None:

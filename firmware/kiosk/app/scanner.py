@@ -25,6 +25,7 @@ class Scanner:
         self.on_verdict = on_verdict
         self.revoked = revoked
         self.scans = 0
+        self.shown_ms = None
         self._last = None
         self._last_ms = 0
 
@@ -47,8 +48,9 @@ class Scanner:
         decided = time.ticks_ms()
         if self.ui:
             self.ui.verdict(v, now)
-        if self.feedback:
-            self.feedback.signal(v)
+        if self.feedback:  # LED now, sound in the background: the loop keeps scanning
+            asyncio.create_task(self.feedback.asignal(v))
+        self.shown_ms = time.ticks_ms()
         shown = time.ticks_ms()
         seq = None
         if self.log is not None:
