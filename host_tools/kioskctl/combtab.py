@@ -1,23 +1,27 @@
-"""Host-side builder of P-256 comb tables for the kiosk trust store.
+"""Host-side builder of P-256 signed comb tables for the kiosk trust store.
 
 `kioskctl trust build` calls build_table(sec1_point) for every ES256 key and
 stores the bytes as the key's `tab`.  The device checks a table fully before
 it first uses it (kiosk.crypto.comb.check), so this builder is a speed-up, not
 a trust anchor.  Format (docs/crypto.md):
 
-    b"PCMB" | 1 | 8 | s | 0 | s*255 affine points x(32 BE) || y(32 BE)
+    b"PCMB" | 2 | 9 | s | 0 | s*256 affine points x(32 BE) || y(32 BE)
 
-where block j, index I (1..255) holds (sum over bits t of I of 2^(32 t)) *
-2^((32/s) j) * P.  This is an independent implementation (python-ecdsa's
-curve arithmetic), so host and device builders cross-check each other.
+where block j < s (s = 1 or 4), index I = 0..255 holds
+
+    E_j[I] = 2^(8 j) * (2^232 + sum_{t < 8} (2 I_t - 1) 2^(29 t)) * P.
+
+This is an independent implementation (python-ecdsa's curve arithmetic, each
+entry from its coefficient), so host and device builders cross-check.
 """
 
 from ecdsa import NIST256p
-from ecdsa.ellipticcurve import Point
+from ecdsa.ellipticcurve import INFINITY, Point
 
 MAGIC = b"PCMB"
-TEETH = 8
-SIZES = (1, 2, 4)
+VERSION = 2
+TEETH = 9
+SIZES = (1, 4)
 _CURVE = NIST256p.curve
 _N = NIST256p.order
 
@@ -39,29 +43,36 @@ def decode(sec1_point):
 
 
 def table_size(s=4):
-    return 8 + s * 255 * 64
+    return 8 + s * 256 * 64
+
+
+def coefficient(j, i):
+    """The multiple of P stored at block j, index i."""
+    c = 1 << 232
+    for t in range(8):
+        c += (1 if (i >> t) & 1 else -1) << (29 * t)
+    return c << (8 * j)
 
 
 def build_table(sec1_point, s=4):
-    """Comb table bytes for a SEC1 point (65 bytes); s sub-combs (1, 2 or 4).
+    """Comb table bytes for a SEC1 point (65 bytes); s blocks (1 or 4).
 
-    s = 4: 1020 points, 65,288 bytes, 7 doublings per verify;
-    s = 1: 255 points, 16,328 bytes, 31 doublings per verify.
+    s = 4: 1024 points, 65,544 bytes, 7 doublings per verify;
+    s = 1: 256 points, 16,392 bytes, 28 doublings per verify.
     """
     if s not in SIZES:
-        raise CombError("s must be 1, 2 or 4")
+        raise CombError("s must be 1 or 4")
     base = decode(sec1_point)
-    e = 32 // s
-    out = bytearray(MAGIC + bytes((1, TEETH, s, 0)))
+    out = bytearray(MAGIC + bytes((VERSION, TEETH, s, 0)))
     for j in range(s):
-        rows = [base * (1 << (32 * t + e * j)) for t in range(TEETH)]
-        entries = [None] * 256
+        # E[0] by scalar multiplication, then E[I] = E[I - 2^t] + 2^(29t+8j+1) P
+        step = [base * (1 << (29 * t + 8 * j + 1)) for t in range(8)]
+        entries = [base * (coefficient(j, 0) % _N)]
         for i in range(1, 256):
             low = i & -i
-            t = low.bit_length() - 1
-            entries[i] = rows[t] if i == low else entries[i ^ low] + rows[t]
-        for i in range(1, 256):
-            pt = entries[i]
+            entries.append(entries[i ^ low] + step[low.bit_length() - 1])
+        for pt in entries:
+            assert pt is not INFINITY
             out += pt.x().to_bytes(32, "big") + pt.y().to_bytes(32, "big")
     assert len(out) == table_size(s)
     return bytes(out)

@@ -33,7 +33,7 @@ def _point(k):
 
 
 def test_host_and_device_tables_are_identical(tmp_path):
-    cases = [(G, 4), (_point(2), 1), (_point(0xDEADBEEF), 2), (_point(2**255 + 99), 4)]
+    cases = [(G, 4), (_point(2), 1), (_point(0xDEADBEEF), 1), (_point(2**255 + 99), 4)]
     script = tmp_path / "comb.py"
     script.write_text(SCRIPT)
     lines = []
@@ -59,7 +59,27 @@ def test_host_builder_refuses_non_points(bad):
 
 
 def test_table_layout():
+    from ecdsa import NIST256p
+
     tab = combtab.build_table(G, 1)
-    assert tab[:8] == b"PCMB\x01\x08\x01\x00"
-    assert tab[8:72] == G[1:]  # T_0[1] = G
-    assert os.path.basename(combtab.__file__) == "combtab.py"
+    assert tab[:8] == b"PCMB\x02\x09\x01\x00"
+    # every entry is its coefficient times G
+    for i in (0, 1, 2, 128, 255):
+        q = NIST256p.generator * (combtab.coefficient(0, i) % NIST256p.order)
+        off = 8 + i * 64
+        assert tab[off : off + 64] == q.x().to_bytes(32, "big") + q.y().to_bytes(32, "big")
+    tab4 = combtab.build_table(G, 4)
+    assert tab4[8 : 8 + 256 * 64] == tab[8:]  # block 0 is the s = 1 table
+    q = NIST256p.generator * (combtab.coefficient(3, 77) % NIST256p.order)
+    off = 8 + (3 * 256 + 77) * 64
+    assert tab4[off : off + 32] == q.x().to_bytes(32, "big")
+
+
+def test_coefficients_cover_every_odd_column_value():
+    # D(v) for a 9-bit column v: v >= 256 -> +E[v - 256], else -E[255 - v]
+    for v in range(512):
+        d = sum((1 if (v >> t) & 1 else -1) << (29 * t) for t in range(9))
+        if v & 256:
+            assert d == combtab.coefficient(0, v & 255)
+        else:
+            assert d == -combtab.coefficient(0, (v ^ 255) & 255)

@@ -1,30 +1,35 @@
-"""Fixed-base comb tables for P-256 (Lim-Lee combs with w = 8 teeth).
+"""Fixed-base signed comb tables for P-256 (w = 9 teeth, rows of 29 bits).
 
-A table for point P holds, for s sub-combs j = 0..s-1 and every 8-bit
-index I = 1..255, the affine point
+Every column of a signed comb is nonzero and symmetric, so a table needs only
+half the entries of a plain comb: with 9 teeth, 256 points per block (the
+same bytes as a plain 8-tooth comb) and 29 additions per scalar instead of 32.
 
-    T_j[I] = (sum of 2^(32 t) for each bit t set in I) * 2^(e j) * P,  e = 32/s
+Recoding: for 0 <= k < n make k odd (k + n when k is even; n*P = O), then
+K = (k + 2^261 - 1) / 2 and k = sum_{i < 261} (2 bit_i(K) - 1) 2^i.  Column c
+(0..28) holds the 9 bits v_c = bits 29 t + c of K (t = 0..8), worth
+D(v) = sum_t (2 v_t - 1) 2^(29 t).  D(v) = -D(v xor 511), so only the 256
+values with the top tooth set are stored:
 
-packed as bytes (docs/crypto.md):
+    E_j[I] = 2^(8 j) * (2^232 + sum_{t < 8} (2 I_t - 1) 2^(29 t)) * P
 
-    b"PCMB" | version 1 | w = 8 | s | 0 | s*255 points of x(32 BE) || y(32 BE)
+for blocks j < s (s = 1 or 4) and I = 0..255; a column with v >= 256 adds
+E_j[v - 256], one with v < 256 subtracts E_j[255 - v].  With s = 4, column
+c = 8 j + i is added at step i of a chain of 7 doublings shared by u1*G and
+u2*Q (s = 1: 28 doublings).  Bytes (docs/crypto.md):
 
-A scalar k is cut into 8 rows of 32 bits; column c's index I_c takes bit c of
-each row.  Then k*P = sum_{i=e-1..0} 2^i * sum_j T_j[I_{j e + i}], so u1*G and
-u2*Q share one chain of e - 1 doublings and cost 32 mixed additions each.
+    b"PCMB" | version 2 | w = 9 | s | 0 | s*256 points x(32 BE) || y(32 BE)
 
-check() proves a table is exactly P's table: every T_j[2^t] is compared with
-2^(32 t + e j)*P from a doubling chain, and every other entry C = T_j[I] must
-be on the curve and collinear with A = T_j[low bit of I], B = T_j[rest] and -C
-(with x_C != x_A, x_B and x_A != x_B), which forces C = A + B.  By induction
-over I every entry is right, so verify with a checked table gives exactly the
-same answers as verify without one.  usable() caches the verdict by the
-table object's identity (at most 32 tables; forget() clears them); a mutable
+check() proves a table is exactly P's: E_j[0] is recomputed from a doubling
+chain, and every other entry C = E_j[I] must be on the curve and, with
+A = E_j[I minus its lowest bit t] (already proven) and D = 2^(29 t + 8 j + 1) P
+(from the chain), A, D and -C must be collinear with distinct x, which forces
+C = A + D.  By induction every entry is right.  usable() caches the verdict
+by the table object's identity (at most 32; forget() clears them); a mutable
 buffer is copied once and the checked copy is what the verify computes with.
 
-G's table (s = 4, 65 KB) is built here on first use and kept in RAM: it is
-the same bytes `kioskctl` makes on the host, and building it (about as costly
-as one check) keeps a 260 KB bytes literal out of the firmware sources.
+G's table (s = 4, 65 KB) is built here on first use and kept in RAM (the
+same bytes kioskctl makes on the host; a 260 KB bytes literal in the sources
+would cost more).  Keys' tables with s = 1 use its block 0.
 """
 
 import micropython
@@ -33,51 +38,86 @@ from micropython import const
 from kiosk.crypto import p256
 
 _P = const(0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF)
+_N = const(0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551)
 _HDR = const(8)
 _PT = const(64)
-_W = const(255)
+_E = const(256)  # entries per block
+_ROW = const(29)  # bits per row = columns
+_TEETH = const(9)
 _CACHE = const(32)
 
 MAGIC = b"PCMB"
+VERSION = 2
 
 _checked = {}
 _g = None
 
 
 def table_size(s):
-    return _HDR + s * _W * _PT
+    return _HDR + s * _E * _PT
 
 
 def header(s):
-    return MAGIC + bytes((1, 8, s, 0))
+    return MAGIC + bytes((VERSION, _TEETH, s, 0))
+
+
+def step(s):
+    """Columns per block (steps of the doubling chain + 1) for s blocks."""
+    return 8 if s == 4 else _ROW
 
 
 def _sub(table):
     """s from a table's header, or 0 when the header or length is wrong."""
-    if len(table) < _HDR or bytes(table[:4]) != MAGIC or table[4] != 1 or table[5] != 8:
+    if len(table) < _HDR or bytes(table[:4]) != MAGIC or table[4] != VERSION or table[5] != _TEETH:
         return 0
     s = table[6]
-    if s not in (1, 2, 4) or table[7] != 0 or len(table) != table_size(s):
+    if s not in (1, 4) or table[7] != 0 or len(table) != table_size(s):
         return 0
     return s
 
 
 def _entry(table, j, i):
-    off = _HDR + (j * _W + i - 1) * _PT
+    off = _HDR + (j * _E + i) * _PT
     return int.from_bytes(table[off : off + 32], "big"), int.from_bytes(table[off + 32 : off + 64], "big")
 
 
-def _bases(q, s):
-    """Jacobian 2^(32 t + e j) * Q for t < 8, j < s, as {(j, t): (X, Y, Z)}."""
-    e = 32 // s
+def _chain(q, s):
+    """Affine points the table is made of: ({(j, t): 2^(29t+8j) Q for t <= 8},
+    {(j, t): 2^(29t+8j+1) Q for t < 8})."""
+    want = {}
+    for j in range(s):
+        for t in range(_TEETH):
+            want[29 * t + 8 * j] = ("b", j, t)
+            if t < 8:
+                want[29 * t + 8 * j + 1] = ("d", j, t)
+    top = max(want)
     X, Y, Z = q[0], q[1], 1
-    out = {}
-    for k in range(256):
-        t, c = divmod(k, 32)
-        if c % e == 0:
-            out[(c // e, t)] = (X, Y, Z)
+    keys = []
+    pts = []
+    for k in range(top + 1):
+        if k in want:
+            keys.append(want[k])
+            pts.append((X, Y, Z))
         X, Y, Z = p256.jdouble(X, Y, Z)
-    return out
+    base = {}
+    dbl = {}
+    for key, xy in zip(keys, _normalize(pts)):
+        (base if key[0] == "b" else dbl)[(key[1], key[2])] = xy
+    return base, dbl
+
+
+def _first(base, s):
+    """Affine E_j[0] = 2^(8j) (2^232 - sum_{t<8} 2^(29t)) Q for j < s."""
+    jac = []
+    p = _P
+    for j in range(s):
+        X, Y = base[(j, 8)]
+        Z = 1
+        for t in range(8):
+            x, y = base[(j, t)]
+            X, Y, Z = p256.jadd_affine(X, Y, Z, x, p - y)
+        jac.append((X, Y, Z))
+    return _normalize(jac)
 
 
 def _normalize(points):
@@ -97,6 +137,21 @@ def _normalize(points):
     return out
 
 
+def _popcount(i):
+    n = 0
+    while i:
+        i &= i - 1
+        n += 1
+    return n
+
+
+def _put(out, where, points):
+    for (j, i), (x, y) in zip(where, points):
+        off = _HDR + (j * _E + i) * _PT
+        out[off : off + 32] = x.to_bytes(32, "big")
+        out[off + 32 : off + 64] = y.to_bytes(32, "big")
+
+
 def build(pub, s=4):
     """The comb table of a SEC1 point, as bytes (the device-side builder)."""
     return bytes(_build(pub, s))
@@ -104,43 +159,27 @@ def build(pub, s=4):
 
 def _build(pub, s):
     q = p256.decode_point(pub)
-    if q is None or s not in (1, 2, 4):
+    if q is None or s not in (1, 4):
         raise ValueError("bad point or s")
     out = bytearray(table_size(s))
     out[:_HDR] = header(s)
-    bases = _bases(q, s)
-    keys = sorted(bases)
-    _put(out, [(j, 1 << t) for j, t in keys], _normalize([bases[k] for k in keys]))
-    bases = None
-    # entries with k bits set are sums of a (k-1)-bit entry and a base entry;
-    # one shared inversion per (level, block) keeps the working set small
-    for level in range(2, 9):
+    base, dbl = _chain(q, s)
+    _put(out, [(j, 0) for j in range(s)], _first(base, s))
+    base = None
+    # E[I] = E[I - low bit t] + 2^(29t+8j+1) Q, level by level (bits set in
+    # I); one shared inversion per (level, block) keeps the working set small
+    for level in range(1, 9):
         for j in range(s):
-            todo = [(j, i) for i in range(3, 256) if _popcount(i) == level]
+            todo = [(j, i) for i in range(1, 256) if _popcount(i) == level]
             jac = []
             for _, i in todo:
                 low = i & -i
-                xa, ya = _entry(out, j, low)
-                xb, yb = _entry(out, j, i ^ low)
-                jac.append(p256.jadd_affine(xa, ya, 1, xb, yb))
+                xa, ya = _entry(out, j, i ^ low)
+                xd, yd = dbl[(j, _popcount(low - 1))]
+                jac.append(p256.jadd_affine(xa, ya, 1, xd, yd))
             _put(out, todo, _normalize(jac))
             jac = None
     return out
-
-
-def _put(out, where, points):
-    for (j, i), (x, y) in zip(where, points):
-        off = _HDR + (j * _W + i - 1) * _PT
-        out[off : off + 32] = x.to_bytes(32, "big")
-        out[off + 32 : off + 64] = y.to_bytes(32, "big")
-
-
-def _popcount(i):
-    n = 0
-    while i:
-        i &= i - 1
-        n += 1
-    return n
 
 
 def check(pub, table):
@@ -157,22 +196,20 @@ def _check(pub, table):
     if not s or q is None:
         return False
     p = _P
-    for (j, t), (X, Y, Z) in _bases(q, s).items():
-        x, y = _entry(table, j, 1 << t)
-        zz = Z * Z % p
-        if not p256.on_curve(x, y) or x * zz % p != X % p or y * zz % p * Z % p != Y % p:
+    base, dbl = _chain(q, s)
+    for j, want in enumerate(_first(base, s)):
+        if _entry(table, j, 0) != want:
             return False
     for j in range(s):
-        for i in range(3, 256):
+        for i in range(1, 256):
             low = i & -i
-            if low == i:
-                continue
-            xa, ya = _entry(table, j, low)
-            xb, yb = _entry(table, j, i ^ low)
+            xa, ya = _entry(table, j, i ^ low)
+            xd, yd = dbl[(j, _popcount(low - 1))]
             xc, yc = _entry(table, j, i)
-            if not p256.on_curve(xc, yc) or xa == xb or xc == xa or xc == xb:
+            if not p256.on_curve(xc, yc) or xa == xd or xc == xa or xc == xd:
                 return False
-            if ((yb - ya) * (xc - xa) + (yc + ya) * (xb - xa)) % p:
+            # A, D and -C on one line: C = A + D
+            if ((yd - ya) * (xc - xa) + (yc + ya) * (xd - xa)) % p:
                 return False
     return True
 
@@ -216,7 +253,7 @@ def forget():
 
 
 def gtable():
-    """G's table (s = 4), built once and kept."""
+    """G's table (s = 4), built once and kept (call early: 65 KB in one piece)."""
     global _g
     if _g is None:
         _g = _build(p256.G_SEC1, 4)  # a bytearray only this module holds
@@ -224,18 +261,34 @@ def gtable():
 
 
 @micropython.viper
-def _columns(k: ptr8, out: ptr8):
-    # k: 32-byte big-endian scalar; out[c] = sum over rows t of bit (32 t + c) << t
+def _recode(kb: ptr8, idx: ptr8, neg: ptr8):
+    # kb: 33-byte big-endian K (261 bits).  For column c < 29, v = bits
+    # 29 t + c of K (t < 9); idx[c] = the stored entry, neg[c] = 1 to subtract
     c = 0
-    while c < 32:
+    while c < 29:
         v = 0
         t = 0
-        while t < 8:
-            pos = 32 * t + c
-            v |= ((k[31 - (pos >> 3)] >> (pos & 7)) & 1) << t
+        while t < 9:
+            pos = 29 * t + c
+            v |= ((kb[32 - (pos >> 3)] >> (pos & 7)) & 1) << t
             t += 1
-        out[c] = v
+        if v & 256:
+            idx[c] = v & 255
+            neg[c] = 0
+        else:
+            idx[c] = (v ^ 255) & 255
+            neg[c] = 1
         c += 1
+
+
+def digits(k):
+    """(idx, neg) bytearrays of the 29 signed comb columns of 0 <= k < n."""
+    if not k & 1:
+        k += _N
+    idx = bytearray(_ROW)
+    neg = bytearray(_ROW)
+    _recode(((k + (1 << 261) - 1) >> 1).to_bytes(33, "big"), idx, neg)
+    return idx, neg
 
 
 def _dblzz(X, Y, ZZ, ZZZ):
@@ -255,19 +308,16 @@ def mul2(u1, u2, qtab):
     """(X, ZZ) of u1*G + u2*Q in XYZZ coordinates (affine x = X/ZZ; ZZ = 0
     for infinity), for a checked table `qtab` of Q."""
     s = qtab[6]
-    e = 32 // s
-    gstep = 4 // s  # G's table has s = 4: its block j*gstep matches our block j
-    gt = gtable()
-    c1 = bytearray(32)
-    c2 = bytearray(32)
-    _columns(u1.to_bytes(32, "big"), c1)
-    _columns(u2.to_bytes(32, "big"), c2)
+    e = step(s)
+    gstep = 4 // s  # G's table has s = 4; with s = 1 only block 0 is used
+    i1, n1 = digits(u1)
+    i2, n2 = digits(u2)
     p = _P
     X = 0
     Y = 1
     ZZ = 0
     ZZZ = 0
-    plan = ((c1, memoryview(gt), gstep), (c2, memoryview(qtab), 1))
+    plan = ((i1, n1, memoryview(gtable()), gstep), (i2, n2, memoryview(qtab), 1))
     for i in range(e - 1, -1, -1):
         if ZZ:
             # doubling, inline copy of _dblzz
@@ -280,14 +330,16 @@ def mul2(u1, u2, qtab):
             Y = (M * (S - X) - W * Y) % p
             ZZ = V * ZZ % p
             ZZZ = W * ZZZ % p
-        for cols, tab, step in plan:
-            for j in range(s):
-                idx = cols[j * e + i]
-                if not idx:
-                    continue
-                off = _HDR + (j * step * _W + idx - 1) * _PT
+        for j in range(s):
+            c = j * e + i
+            if c >= _ROW:
+                break
+            for ids, negs, tab, bstep in plan:
+                off = _HDR + (j * bstep * _E + ids[c]) * _PT
                 x2 = int.from_bytes(tab[off : off + 32], "big")
                 y2 = int.from_bytes(tab[off + 32 : off + 64], "big")
+                if negs[c]:
+                    y2 = p - y2
                 if not ZZ:
                     X = x2
                     Y = y2
