@@ -113,26 +113,35 @@ def render(payload, size=(320, 240), seed=0, style="phone", error="m"):
     W, H = size[0] * ss, size[1] * ss
     mod_px = 6
     obj, (cx, cy), qw = (_phone if style == "phone" else _paper)(qr, rng, mod_px)
-    # the code spans 55-80 % of the frame height on the sensor
-    target = rng.uniform(0.55, 0.8) * H
-    scale = target / qw
-    # object corners placed around the frame centre with perspective jitter
+    # the code spans 50-80 % of the frame height on the sensor and lies
+    # wholly inside the frame (the kiosk's on-screen guide box)
     ow, oh = obj.size
+    src = [(0, 0), (ow, 0), (ow, oh), (0, oh)]
+    qsrc = [(cx - qw / 2, cy - qw / 2), (cx + qw / 2, cy - qw / 2), (cx + qw / 2, cy + qw / 2), (cx - qw / 2, cy + qw / 2)]
+    target = rng.uniform(0.5, 0.8) * H
     ang = math.radians(rng.uniform(-25, 25))
-    ca, sa = math.cos(ang), math.sin(ang)
-    fx = W / 2 + rng.uniform(-0.08, 0.08) * W
-    fy = H / 2 + rng.uniform(-0.08, 0.08) * H
     tilt = rng.uniform(-0.12, 0.12)
     tilt2 = rng.uniform(-0.12, 0.12)
-    dst = []
-    src = [(0, 0), (ow, 0), (ow, oh), (0, oh)]
-    for (x, y) in src:
-        dx = (x - cx) * scale
-        dy = (y - cy) * scale
-        k = 1 + tilt * (dx / target) + tilt2 * (dy / target)
-        dx *= k
-        dy *= k
-        dst.append((fx + dx * ca - dy * sa, fy + dx * sa + dy * ca))
+    for _ in range(20):
+        scale = target / qw
+        ca, sa = math.cos(ang), math.sin(ang)
+        fx = W / 2 + rng.uniform(-0.08, 0.08) * W
+        fy = H / 2 + rng.uniform(-0.08, 0.08) * H
+
+        def place(pt):
+            dx = (pt[0] - cx) * scale
+            dy = (pt[1] - cy) * scale
+            k = 1 + tilt * (dx / target) + tilt2 * (dy / target)
+            dx *= k
+            dy *= k
+            return (fx + dx * ca - dy * sa, fy + dx * sa + dy * ca)
+
+        q = [place(pt) for pt in qsrc]
+        margin = 0.03 * H
+        if all(margin <= x <= W - margin and margin <= y <= H - margin for x, y in q):
+            break
+        target *= 0.93
+    dst = [place(pt) for pt in src]
     coeffs = _perspective_coeffs(dst, src)
     bg_level = rng.randint(40, 170)
     background = Image.linear_gradient("L").resize((W, H)).point(lambda p: bg_level + (p - 128) // 4)
@@ -167,7 +176,7 @@ def _glare(img, rng):
     gw = int(w * rng.uniform(0.25, 0.5))
     gh = int(gw * rng.uniform(0.5, 1.0))
     g = g.resize((gw, gh))
-    strength = rng.uniform(0.4, 0.9)
+    strength = rng.uniform(0.3, 0.7)
     g = g.point(lambda p: int(p * strength))
     layer = Image.new("L", img.size, 0)
     layer.paste(g, (rng.randint(0, w - gw), rng.randint(0, h - gh)))

@@ -22,6 +22,7 @@ from kiosk.qr.sample import Sampler
 _MIN_SIDE = const(21)
 _MAX_SYMBOLS = const(8)
 _MAX_CLIMB = const(48)
+_CLIMB_PCT = const(36)
 _MAX_TEMPLATES = const(4)
 
 
@@ -194,7 +195,7 @@ class Decoder:
         e, sp, dp, H = best
         sym = self._read(img, dark, H, dim, ver, mirrored)
         # climb only from a grid that is roughly right (random ones miss ~half)
-        if sym is not None or self._late() or e * 10 > nfunc * 3:
+        if sym is not None or self._late() or e * 100 > nfunc * _CLIMB_PCT:
             return sym
         n = dim - 7.0
         ux = (bx - ax) / n

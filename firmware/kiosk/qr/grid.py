@@ -16,6 +16,7 @@ from micropython import const
 
 _MAX_TRIPLES = const(40)
 _MAX_CANDIDATES = const(16)
+_MIN_ALIGN = const(17)  # of 25; the caller verifies candidates on the fit
 
 
 def _dist(p, q):
@@ -152,7 +153,7 @@ def find_alignment(sampler, img, dark, a, b, c, dim):
         b2, x2, y2 = sampler.search(img, dark, px, py, ux, uy, vx, vy, 2, 8, 1.0)
         if b2 > best:
             best, x, y = b2, x2, y2
-    if best < 21:
+    if best < _MIN_ALIGN:
         return None
     # refine: centroid of the best positions within half a module
     b3, x3, y3 = sampler.search(img, dark, x, y, ux, uy, vx, vy, 2, 2, 0.25)
