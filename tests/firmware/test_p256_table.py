@@ -151,3 +151,41 @@ def test_window_fallback_matches_the_reference_ladder():
                 u1, u2 = (1 << 32) - 1, 0x1F << 200
             X, Z = window.mul2(u1, u2, qx, qy)
             mpassert.eq(_same_x((X, Z * Z), p256._shamir(u1, u2, qx, qy)), True, "t=%d" % t)
+
+
+def _set_entry(tab, j, i, x, y):
+    off = 8 + (j * 256 + i) * 64
+    tab[off : off + 32] = x.to_bytes(32, "big")
+    tab[off + 32 : off + 64] = y.to_bytes(32, "big")
+
+
+def test_valid_points_in_wrong_places_fail_the_check():
+    # Every replacement below is a point on the curve, so only the structural
+    # checks (collinearity, E[0] from the doubling chain) can catch it.
+    p = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+    label, pub, msg, sig, ok = _valid(1)[0]
+    good = comb.build(pub, 1)
+    for i, k in ((1, 2), (77, 200), (255, 0), (128, 129)):
+        bad = bytearray(good)
+        x, y = comb._entry(good, 0, k)
+        _set_entry(bad, 0, i, x, y)  # another entry of the same table
+        mpassert.eq(comb.check(pub, bytes(bad)), False, "entry %d <- %d" % (i, k))
+        bad = bytearray(good)
+        x, y = comb._entry(good, 0, i)
+        _set_entry(bad, 0, i, x, p - y)  # its negation
+        mpassert.eq(comb.check(pub, bytes(bad)), False, "entry %d negated" % i)
+    # Shift every entry by the same point W: all the sums E[I] = E[I - 2^t] + D
+    # still hold, only E[0] against the doubling chain tells.
+    gx, gy = p256.decode_point(p256.G_SEC1)
+    pts = [comb._entry(good, 0, i) for i in range(256)]
+    moved = comb._normalize([p256.jadd_affine(x, y, 1, gx, gy) for x, y in pts])
+    shifted = bytearray(good)
+    for i, (x, y) in enumerate(moved):
+        _set_entry(shifted, 0, i, x, y)
+    mpassert.eq(comb.check(pub, bytes(shifted)), False, "shifted table")
+    # and such a table would change verify's arithmetic if it were used blindly
+    qx, qy, r, s = p256._parse(pub, sig)
+    u1, u2 = p256._scalars(msg, r, s)
+    X, zz = comb.mul2(u1, u2, bytes(shifted))
+    mpassert.eq(p256._x_matches(X, zz, r), False)
+    mpassert.eq(p256.verify(pub, msg, sig, bytes(shifted)), True)  # ignored, falls back
