@@ -237,3 +237,37 @@ def test_bad_setup_values_refused():
         mpassert.eq(r["ok"], False, repr(over))
         mpassert.eq(snapshot(p.dir), before)
         mpassert.eq(p.state.provisioned, False)
+
+
+def test_runtime_open_trust_for_the_scan_loop():
+    from kiosk.provision import runtime
+
+    p, mp, mem, clock = provisioned()
+    t = runtime.open_trust(mp, A_NOW)
+    mpassert.eq(t.problems, [])
+    mpassert.eq(t.status(A_NOW), "ok")
+    mpassert.eq(t.usable(A_NOW), True)
+    mpassert.eq(t.revoked, None)
+    mpassert.eq(len(t.store.keys), 1)
+    mpassert.eq(t.status(T0 + 172800 + 3600), "grace")
+    mpassert.eq(t.usable(T0 + 172800 + 259200 + 1), False)
+    mpassert.eq(t.status(T0 + 172800 + 259200 + 1), "expired")
+    p.handle(cmd(p, 1, "revoke", {}, blob=K.revlist({b"AAAAAAAA": {K.entry(b"x")}}, 1)))
+    t = runtime.open_trust(mp, A_NOW)
+    mpassert.eq(t.revoked.contains(b"AAAAAAAA", b"x"), True)
+    t.close()
+    # Damage the bundle on flash: reported, not used, no exception.
+    with open(p.dir + "/trust.ktb", "r+b") as f:
+        f.seek(200)
+        f.write(b"\x00\x01")
+    t = runtime.open_trust(mp, A_NOW)
+    mpassert.eq(t.store, None)
+    mpassert.eq(t.usable(A_NOW), False)
+    mpassert.eq(t.status(A_NOW), "damaged")
+    mpassert.eq("trust bundle" in t.problems[0], True)
+    p.presence = lambda: True
+    p.handle({"op": "reset"})
+    mpassert.eq(runtime.open_trust(mp, A_NOW).problems, ["not provisioned"])
+
+
+A_NOW = T0 + 60

@@ -7,6 +7,7 @@ Modules:
     clock     the clock guard (clock_unset, no rollback past the last scan)
     handlers  the operations (info, setup, cmd, reset)
     wire      PROV/UPLOAD commands for the serial link server
+    runtime   open_trust(root, now): bundle, revocation list, status for the scan loop
 
 Every failure raises ProvisionError with a stable `code` (e.g. "bad_signature",
 "replay", "rollback") and leaves the kiosk's files as they were.
