@@ -189,3 +189,11 @@ def test_valid_points_in_wrong_places_fail_the_check():
     X, zz = comb.mul2(u1, u2, bytes(shifted))
     mpassert.eq(p256._x_matches(X, zz, r), False)
     mpassert.eq(p256.verify(pub, msg, sig, bytes(shifted)), True)  # ignored, falls back
+
+
+def test_builder_refuses_non_points():
+    from kiosk.crypto import CryptoError
+
+    for bad in (b"\x04" + bytes(64), p256.G_SEC1[:-1], p256.G_SEC1[:1] + bytes(32) + p256.G_SEC1[33:]):
+        mpassert.raises(CryptoError, comb.build, bad)
+    mpassert.raises(CryptoError, comb.build, p256.G_SEC1, 2)

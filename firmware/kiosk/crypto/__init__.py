@@ -1,11 +1,20 @@
 """Signature verification and hashing for the kiosk (pure MicroPython).
 
-p256: ES256 (ECDSA P-256, SHA-256). rsa: PS256. SHA-256 comes from hashlib.
+p256: ES256 (ECDSA P-256, SHA-256), with comb (issuer tables) and window
+(no table); rsa: PS256. SHA-256 comes from hashlib. The verifiers answer
+True/False and never raise on bad input; CryptoError is raised only by the
+table builder (comb.build) for a point that is not on the curve.
 """
 
 import hashlib
 
+from micropython import const
+
 _BLOCK = const(64)
+
+
+class CryptoError(ValueError):
+    """Bad input to a builder (the verifiers answer False instead)."""
 
 
 def sha256(data):

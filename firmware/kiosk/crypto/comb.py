@@ -160,7 +160,9 @@ def build(pub, s=4):
 def _build(pub, s):
     q = p256.decode_point(pub)
     if q is None or s not in (1, 4):
-        raise ValueError("bad point or s")
+        from kiosk.crypto import CryptoError
+
+        raise CryptoError("not a P-256 point, or s not 1 or 4")
     out = bytearray(table_size(s))
     out[:_HDR] = header(s)
     base, dbl = _chain(q, s)
