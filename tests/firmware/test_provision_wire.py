@@ -93,3 +93,25 @@ def test_upload_is_idempotent_and_bounded():
     prov.wire._f.flush()  # a PROV "staged" request flushes it
     with open(prov.dir + "/staged.new", "rb") as f:
         mpassert.eq(f.read(), b"abcdef")
+
+
+def test_upload_cannot_fill_the_flash():
+    # 128 blocks of 4 KB: uploads stop while 128 KB are still free.
+    srv, prov = _wire()
+    up = srv.handlers[wire.CMD_UPLOAD]
+    from kiosk.link import LinkError
+    import os
+
+    chunk = b"\xa5" * 1000
+    off = 0
+    e = None
+    while off < 2000000:
+        try:
+            off = struct.unpack("<I", up(srv, struct.pack("<I", off) + chunk))[0]
+        except LinkError as exc:
+            e = exc
+            break
+    mpassert.eq(e is not None and e.status == 4, True)
+    st = os.statvfs(prov.dir)
+    mpassert.eq(st[0] * st[3] >= 120000, True)
+    mpassert.eq(off > 200000, True)

@@ -223,12 +223,14 @@ class Provisioner:
         pending = self.logs_pending() if self.logs_pending else 0
         if pending and not abandon_logs:
             raise ProvisionError("logs_pending", "%d scan records not pulled: pull them or pass abandon_logs" % pending)
+        # Log first: a power cut in between leaves a provisioned kiosk with an
+        # empty log (reset again), never an unprovisioned one holding old records.
+        if self.wipe_logs:
+            self.wipe_logs()
         txn = atomic.Txn(self.dir)
         for name in CONFIG_FILES:
             txn.delete(name)
         txn.commit()
-        if self.wipe_logs:
-            self.wipe_logs()
         self.state = state.State()
         self.guard.floor = 0
         self._changed("reset")

@@ -18,6 +18,7 @@ any older command is refused by its counter).
 """
 
 import hashlib
+import os
 import struct
 
 from micropython import const
@@ -25,6 +26,7 @@ from micropython import const
 CMD_PROV = const(0x10)
 CMD_UPLOAD = const(0x11)
 _MAX_UPLOAD = const(4194304)
+_RESERVE = const(131072)  # an upload never takes the last 128 KB (scan log, config)
 
 
 class Wire:
@@ -53,11 +55,21 @@ class Wire:
         if off == self._size:
             if end > _MAX_UPLOAD:
                 raise LinkError(2, "upload larger than %d bytes" % _MAX_UPLOAD)
+            if self._free() - len(data) < _RESERVE:
+                self._close()
+                raise LinkError(4, "flash nearly full: upload refused (the scan log keeps its space)")
             self._f.write(data)
             self._size = end
         elif end > self._size:
             raise LinkError(2, "upload offset %d, expected %d" % (off, self._size))
         return struct.pack("<I", self._size)
+
+    def _free(self):
+        try:
+            st = os.statvfs(self.prov.dir)
+            return st[0] * st[3]
+        except (OSError, AttributeError):
+            return _RESERVE + _MAX_UPLOAD
 
     def _close(self):
         if self._f:
