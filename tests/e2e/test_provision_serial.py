@@ -6,9 +6,7 @@ each attack refused with a clear error, and the reset protocol."""
 import json
 import os
 import subprocess
-import time
 
-import cbor2
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -2,12 +2,10 @@
 # board/sim/flashdev.py): after a reboot the configuration is exactly the old
 # or exactly the new state, never a mix, for every cut point and cut mode.
 import hashlib
-import os
 
 import mpassert
 import test_provision_attacks as A
 import test_provision_keys as K
-from flashdev import FlashDev
 from kiosk.provision.handlers import Provisioner
 from simclock import SimClock
 

@@ -1,6 +1,5 @@
 # Revocation list on the device: lookup by kid + cti in flash, signature and
 # hash checks, rollback, incremental (delta) updates (kiosk.trust.revocation).
-import hashlib
 
 import mpassert
 import test_provision_keys as K

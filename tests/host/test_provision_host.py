@@ -2,11 +2,8 @@
 signed with `cryptography`) are accepted by the firmware on MicroPython, and
 their tampered forms are refused; the kioskctl trust CLI round-trips."""
 
-import hashlib
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from cryptography.hazmat.primitives import serialization
