@@ -91,7 +91,8 @@ class Decoder:
     def _try_triple(self, img, dark, a, b, c):
         tried = []
         self._refined = {}
-        for dim in grid.dimensions(a, b, c):
+        td = grid.timing_dimension(self.sampler, img, dark, a, b, c)
+        for dim in grid.dimensions(a, b, c, td):
             for mirrored in (False, True):
                 if self._late():
                     return None

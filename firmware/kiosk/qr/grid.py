@@ -78,7 +78,27 @@ def _rank(p, q, r):
     return score, (a, b, c)
 
 
-def dimensions(a, b, c):
+def timing_dimension(sampler, img, dark, a, b, c):
+    """Module count read off the two timing patterns (None if unreadable).
+    Row 6 runs 3 modules from the finder centres towards the third finder:
+    from centre to centre it crosses the finder bottom rows, the separators
+    and (dim - 15) / 2 timing dark modules."""
+    out = []
+    for p, q, r in ((a, b, c), (a, c, b)):
+        d = _dist(p, r)
+        if d < 1:
+            return None
+        ex = (r.x - p.x) / d
+        ey = (r.y - p.y) / d
+        n = sampler.runs(img, dark, p.x + ex * 3 * p.ms, p.y + ey * 3 * p.ms, q.x + ex * 3 * q.ms, q.y + ey * 3 * q.ms)
+        dim = 2 * (n - 2) + 15
+        out.append(dim if 21 <= dim <= 177 and dim & 3 == 1 else None)
+    if out[0] is not None and (out[0] == out[1] or out[1] is None):
+        return out[0]
+    return out[1]
+
+
+def dimensions(a, b, c, extra=None):
     d1 = _dist(a, b)
     d2 = _dist(a, c)
     # per-leg module sizes from the two finders at its ends
@@ -94,8 +114,8 @@ def dimensions(a, b, c):
     elif r == 3:
         dim = dim + 2 if est > dim else dim - 2
     out = []
-    for d in (dim, dim - 4, dim + 4):
-        if 21 <= d <= 177:
+    for d in (dim, dim - 4, dim + 4, extra, dim + 8, dim - 8):
+        if d is not None and 21 <= d <= 177 and d not in out:
             out.append(d)
     return out
 

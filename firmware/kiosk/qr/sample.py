@@ -154,6 +154,37 @@ def _search(img: ptr8, prm: ptr32) -> int:
 
 
 @micropython.viper
+def _runs(img: ptr8, prm: ptr32) -> int:
+    # dark runs met walking n steps from (x0, y0) by (dx, dy) (all * 256,
+    # biased by _RBIAS); prm: w, h, dark, x0, y0, dx, dy, n
+    w = int(prm[0])
+    h = int(prm[1])
+    dark = int(prm[2])
+    x = int(prm[3]) - _RBIAS
+    y = int(prm[4]) - _RBIAS
+    dx = int(prm[5]) - _RBIAS
+    dy = int(prm[6]) - _RBIAS
+    n = int(prm[7])
+    runs = 0
+    prev = 0
+    k = 0
+    while k < n:
+        px = x >> 8
+        py = y >> 8
+        d = 0
+        if px >= 0 and py >= 0 and px < w and py < h:
+            if int(img[py * w + px]) == dark:
+                d = 1
+        if d == 1 and prev == 0:
+            runs += 1
+        prev = d
+        x += dx
+        y += dy
+        k += 1
+    return runs
+
+
+@micropython.viper
 def _mismatch(g: ptr8, t: ptr8, n: int) -> int:
     # modules where the grid differs from a known template value (t != 2)
     bad = 0
@@ -220,6 +251,22 @@ class Sampler:
         p[13] = sh
         miss = _grid(img, self.out, p)
         return memoryview(self.out)[: dim * dim], miss
+
+    def runs(self, img, dark, x0, y0, x1, y1):
+        """Dark runs along the segment (x0, y0)-(x1, y1), sampled every ~0.5 px."""
+        n = int(max(abs(x1 - x0), abs(y1 - y0)) * 2) + 1
+        if n > 4096:
+            return 0
+        p = self.prm
+        p[0] = self.w
+        p[1] = self.h
+        p[2] = dark
+        p[3] = int(x0 * 256) + _RBIAS
+        p[4] = int(y0 * 256) + _RBIAS
+        p[5] = int((x1 - x0) * 256 / n) + _RBIAS
+        p[6] = int((y1 - y0) * 256 / n) + _RBIAS
+        p[7] = n
+        return _runs(img, p)
 
     def search(self, img, dark, cx, cy, ux, uy, vx, vy, half, r, step):
         """Best template score around (cx, cy) over offsets -r..r (in steps of
