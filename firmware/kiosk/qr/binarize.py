@@ -1,7 +1,8 @@
 """Adaptive (local block) binarization of an 8-bit grayscale frame.
 
 The frame is cut into 8x8 pixel blocks. Each block gets a black point: its
-mean, or, for a flat block (contrast <= 24), half its minimum, raised to the
+mean, or, for a flat block (contrast <= 24, or 6 in the low-contrast
+retry), half its minimum, raised to the
 black point of its upper/left neighbours when they are darker-looking (so a
 flat light area inside a code stays light and a flat area of glare does not
 turn into noise). A pixel is dark when it is at or below the mean black
@@ -21,6 +22,7 @@ from micropython import const
 
 _BLOCK_SHIFT = const(3)
 _MIN_CONTRAST = const(24)
+_LOW_CONTRAST = const(6)
 
 
 @micropython.viper
@@ -29,6 +31,8 @@ def _block_points(src: ptr8, blk: ptr8, dims: ptr32):
     h = int(dims[1])
     bw = int(dims[2])
     bh = int(dims[3])
+    flat = int(dims[4])
+    inv = int(dims[5])
     by = 0
     while by < bh:
         yo = by << 3
@@ -49,7 +53,7 @@ def _block_points(src: ptr8, blk: ptr8, dims: ptr32):
                 xx = 0
                 while xx < 8:
                     # 2x2 sums: min/max on them are robust to sensor noise
-                    p = int(src[o + xx]) + int(src[o + xx + 1]) + int(src[o2 + xx]) + int(src[o2 + xx + 1])
+                    p = (int(src[o + xx]) ^ inv) + (int(src[o + xx + 1]) ^ inv) + (int(src[o2 + xx]) ^ inv) + (int(src[o2 + xx + 1]) ^ inv)
                     s += p
                     if p < mn:
                         mn = p
@@ -60,7 +64,7 @@ def _block_points(src: ptr8, blk: ptr8, dims: ptr32):
             mn = mn >> 2
             mx = mx >> 2
             avg = s >> 6
-            if mx - mn <= _MIN_CONTRAST:
+            if mx - mn <= flat:
                 avg = mn >> 1
                 if by > 0 and bx > 0:
                     k = by * bw + bx
@@ -78,6 +82,7 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
     h = int(dims[1])
     bw = int(dims[2])
     bh = int(dims[3])
+    inv = int(dims[5])
     by = 0
     while by < bh:
         cy = by
@@ -114,7 +119,7 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
                 o = yy * w
                 xx = x0
                 while xx < x1:
-                    if int(src[o + xx]) <= t:
+                    if (int(src[o + xx]) ^ inv) <= t:
                         dst[o + xx] = 1
                     else:
                         dst[o + xx] = 0
@@ -137,10 +142,16 @@ class Binarizer:
         bh = (height + 7) >> _BLOCK_SHIFT
         self.out = None if inplace else bytearray(width * height)
         self.blocks = bytearray(bw * bh)
-        self.dims = array.array("i", (width, height, bw, bh))
+        self.dims = array.array("i", (width, height, bw, bh, _MIN_CONTRAST, 0))
 
-    def run(self, frame):
-        """Binarize `frame` into self.out (1 = dark) and return self.out."""
+    def run(self, frame, low_contrast=False, invert=False):
+        """Binarize `frame` into self.out (1 = dark) and return self.out.
+        low_contrast=True treats blocks down to a contrast of 6 as detail
+        (for faint screenshots; noisier elsewhere); invert=True binarizes
+        the negative (light-on-dark symbols: flat areas then count as their
+        background, which they are)."""
+        self.dims[4] = _LOW_CONTRAST if low_contrast else _MIN_CONTRAST
+        self.dims[5] = 255 if invert else 0
         out = frame if self.out is None else self.out
         _block_points(frame, self.blocks, self.dims)
         _threshold(frame, out, self.blocks, self.dims)

@@ -57,20 +57,35 @@ class Decoder:
 
     def decode(self, frame):
         self.deadline = time.ticks_add(time.ticks_ms(), self.budget)
-        img = self.bin.run(frame)
         out = []
-        for dark in (1, 0):
+        most = 0
+        # dark-on-light, then light-on-dark: from the negative when the frame
+        # is still there, else the same binary image with dark = 0
+        passes = ((False, False, 1), (False, False, 0)) if self.inplace else ((False, False, 1), (False, True, 1))
+        for low, inv, dark in passes:
+            if dark:
+                img = self.bin.run(frame, low, inv)
             centers = self.finder.find(img, dark)
+            most = max(most, len(centers))
             if len(centers) >= 3:
-                self._decode_centers(img, dark, centers, out)
+                self._decode_centers(img, dark, centers, out, inv or dark == 0)
             if out:
-                break
+                return out
+        # too few finder candidates: maybe a faint (low-contrast) code
+        if most < 3 and not self.inplace:
+            for inv in (False, True):
+                img = self.bin.run(frame, True, inv)
+                centers = self.finder.find(img, 1)
+                if len(centers) >= 3:
+                    self._decode_centers(img, 1, centers, out, inv)
+                if out:
+                    break
         return out
 
     def _late(self):
         return time.ticks_diff(self.deadline, time.ticks_ms()) < 0
 
-    def _decode_centers(self, img, dark, centers, out):
+    def _decode_centers(self, img, dark, centers, out, inverted):
         used = []
         for a, b, c in grid.triples(centers):
             if self._late() or len(out) >= _MAX_SYMBOLS:
@@ -78,6 +93,8 @@ class Decoder:
             if a in used or b in used or c in used:
                 continue
             sym = self._try_triple(img, dark, a, b, c)
+            if sym is not None:
+                sym.inverted = inverted
             if sym is None:
                 continue
             dup = False
