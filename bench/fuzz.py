@@ -18,10 +18,13 @@ payload that is admitted, shown GREEN, or passed the signature check
 the host: re-tagging, re-compressing or re-encoding Base45 around a signed
 message keeps its Sig_structure, so those are not forgeries. NO_REASON
 counts verdicts whose reason is not a known reason code. MAX_MS is the
-slowest single verify.check (after a warm-up that validates the issuer's
-table once). PEAK_HEAP is the most heap any one payload allocated in total,
-measured with the GC paused on every 8th payload: an upper bound of its live
-peak (ES256 big-int temporaries dominate it). Workers run under a fixed
+slowest single verify.check (after a warm-up that validates the issuer
+tables once, as at boot); a payload whose first timing exceeds 20 ms is
+timed twice more and the best of 3 kept, because the machines this runs on
+are shared and a preemption is not the verifier's time. PEAK_HEAP is the
+most heap any one payload allocated in total, measured with the GC paused
+on every 8th payload: an upper bound of its live peak (ES256 big-int
+temporaries dominate it). Workers run under a fixed
 heap (--heap); an "out of memory" verdict is counted and fails the run.
 
 Payloads, by layer (see MUTATORS): random bytes and text; prefix variants;
@@ -350,13 +353,15 @@ def run(count, rng_seed=1, tokens=None, forged=None, trust_bytes=None, now=NOW, 
     seeds = [Seed(t) for t in (tokens or EMBED_TOKENS)]
     signed = set(s.tbs for s in seeds)
     st = {"n": 0, "escaped": 0, "forgeries": 0, "no_reason": 0, "max_ms": 0.0, "peak_heap": 0,
-          "total_ms": 0.0, "seeds_ok": 0, "oom": 0, "base_heap": 0, "reasons": {}, "by_mutator": {}, "samples": []}
+          "total_ms": 0.0, "seeds_ok": 0, "oom": 0, "base_heap": 0, "retimed": 0, "gc_ms": 0.0, "reasons": {}, "by_mutator": {}, "samples": []}
     for k in trust.keys:  # warm-up, as at boot: each issuer table is validated once
         k.table()
     for s in seeds:
         v = verify.check(s.text, trust, pol, now)
         st["seeds_ok"] += v.key_index >= 0
+    t0 = time.ticks_us()
     gc.collect()
+    st["gc_ms"] = time.ticks_diff(time.ticks_us(), t0) / 1000
     st["base_heap"] = gc.mem_alloc()
     table = []
     for name, fn, w in MUTATORS:
@@ -384,6 +389,14 @@ def run(count, rng_seed=1, tokens=None, forged=None, trust_bytes=None, now=NOW, 
             v = None
             err = repr(e)
         dt = time.ticks_diff(time.ticks_us(), t0) / 1000
+        if dt > 20 and v is not None:
+            # The machine is shared: retime slow payloads, keep the best of 3,
+            # so a preemption is not reported as the verifier's time.
+            st["retimed"] += 1
+            for _ in range(2):
+                t0 = time.ticks_us()
+                check(payload, trust, pol, now)
+                dt = min(dt, time.ticks_diff(time.ticks_us(), t0) / 1000)
         if sample:
             used = gc.mem_alloc() - a0
             if used > st["peak_heap"]:
@@ -613,7 +626,8 @@ def main():
     nseeds = len(tokens) + 1 + len(dcc_tokens)
     print("seeds %d (signature ok %d/%d per worker), %d procs, wall %.0f s, mean %.2f ms/payload, slowest: %s"
           % (nseeds, tot["seeds_ok"] // args.procs, nseeds, args.procs, wall, tot["total_ms"] / max(tot["n"], 1), slowest))
-    print("payloads over 50 ms: %d" % sum(s.get("over_50ms", 0) for s in stats))
+    print("payloads over 50 ms (best of 3): %d; retimed (first timing > 20 ms): %d; one full GC: %.1f ms"
+          % (sum(s.get("over_50ms", 0) for s in stats), sum(s["retimed"] for s in stats), max(s["gc_ms"] for s in stats)))
     print("heap %s per worker: %d bytes live after setup (trust store with tables, seeds), %d out-of-memory verdicts"
           % (args.heap, max(s["base_heap"] for s in stats), tot["oom"]))
     print("mutators:", json.dumps(dict(sorted(muts.items()))))
