@@ -192,11 +192,13 @@ def refine_finders(sampler, img, dark, a, b, c, dim):
     vy = (c.y - a.y) / n
     out = []
     for f in (a, b, c):
+        s0, _, _ = sampler.search(img, dark, f.x, f.y, ux, uy, vx, vy, 3, 0, 0.5)
         best, x, y = sampler.search(img, dark, f.x, f.y, ux, uy, vx, vy, 3, 2, 0.5)
         b2, x2, y2 = sampler.search(img, dark, x, y, ux, uy, vx, vy, 3, 2, 0.25)
-        if b2 >= 40:
+        # move only to a clearly better fit
+        if b2 >= 40 and b2 > s0 + 1:
             out.append((x2, y2))
-        elif best >= 40:
+        elif best >= 40 and best > s0 + 1:
             out.append((x, y))
         else:
             out.append((f.x, f.y))

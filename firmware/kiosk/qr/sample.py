@@ -29,7 +29,9 @@ _MAX_DIM = const(181)
 def _grid(img: ptr8, out: ptr8, prm: ptr32) -> int:
     # prm: w, h, n, dark, X, Y, W at module centre (0.5, 0.5), then the
     # per-column increments dXu, dYu, dWu and per-row dXv, dYv, dWv (all
-    # biased by _BIAS, increments carrying sh extra fraction bits), sh.
+    # biased by _BIAS, increments carrying sh extra fraction bits), sh, and
+    # the module rows r0..r1 and columns c0..c1 to sample (a cell of a
+    # piecewise grid, or the whole symbol).
     # Module (r, c) samples pixel (X/W, Y/W) with
     # X = X0 + ((c*dXu + r*dXv) >> sh): nothing accumulates, and every
     # intermediate stays below 2^28 (the caller checks), exact on 32 bits.
@@ -47,15 +49,19 @@ def _grid(img: ptr8, out: ptr8, prm: ptr32) -> int:
     dYv = int(prm[11]) - _BIAS
     dWv = int(prm[12]) - _BIAS
     sh = int(prm[13])
+    r0 = int(prm[14])
+    r1 = int(prm[15])
+    c0 = int(prm[16])
+    c1 = int(prm[17])
     miss = 0
-    k = 0
-    r = 0
-    while r < n:
+    r = r0
+    while r < r1:
         xr = r * dXv
         yr = r * dYv
         wr = r * dWv
-        c = 0
-        while c < n:
+        k = r * n + c0
+        c = c0
+        while c < c1:
             v = 0
             W = W0 + ((c * dWu + wr) >> sh)
             if W > 0:
@@ -210,25 +216,42 @@ class Sampler:
 
     def grid(self, img, H, dim, dark):
         """Sample dim x dim modules; return (grid memoryview, missed count)."""
-        a, b, c, d, e, f, g, hh = H
         if dim > _MAX_DIM:
             return memoryview(self.out)[:0], dim * dim
         if len(self.out) < dim * dim:
             self.out = None
             self.out = bytearray(dim * dim)
+        miss = self._cell(img, H, dim, dark, 0, dim, 0, dim)
+        return memoryview(self.out)[: dim * dim], miss
+
+    def grid_cells(self, img, cells, dim, dark):
+        """Piecewise grid: cells is a list of (H, r0, r1, c0, c1)."""
+        if dim > _MAX_DIM:
+            return memoryview(self.out)[:0], dim * dim
+        if len(self.out) < dim * dim:
+            self.out = None
+            self.out = bytearray(dim * dim)
+        miss = 0
+        for H, r0, r1, c0, c1 in cells:
+            miss += self._cell(img, H, dim, dark, r0, r1, c0, c1)
+        return memoryview(self.out)[: dim * dim], miss
+
+    def _cell(self, img, H, dim, dark, r0, r1, c0, c1):
+        a, b, c, d, e, f, g, hh = H
         X0 = (a + b) * 0.5 + c
         Y0 = (d + e) * 0.5 + f
         W0 = (g + hh) * 0.5 + 1.0
         m = dim * 0.5
         Wc = g * m + hh * m + 1.0
+        n_all = (r1 - r0) * (c1 - c0)
         if Wc <= 1e-9:
-            return memoryview(self.out)[: dim * dim], dim * dim
+            return n_all
         s = _FIX / Wc
         n1 = dim - 1
         for du, dv in ((0, 0), (n1, 0), (0, n1), (n1, n1)):
             for q in (X0 + a * du + b * dv, Y0 + d * du + e * dv, W0 + g * du + hh * dv):
                 if q * s >= _LIM or q * s <= -_LIM:
-                    return memoryview(self.out)[: dim * dim], dim * dim
+                    return n_all
         big = max(abs(a), abs(b), abs(d), abs(e), abs(g), abs(hh)) * s * 2 * dim + 1
         sh = 0
         while sh < 8 and big * (1 << (sh + 1)) < _LIM:
@@ -249,8 +272,11 @@ class Sampler:
         p[11] = round(e * sf) + _BIAS
         p[12] = round(hh * sf) + _BIAS
         p[13] = sh
-        miss = _grid(img, self.out, p)
-        return memoryview(self.out)[: dim * dim], miss
+        p[14] = r0
+        p[15] = r1
+        p[16] = c0
+        p[17] = c1
+        return _grid(img, self.out, p)
 
     def runs(self, img, dark, x0, y0, x1, y1):
         """Dark runs along the segment (x0, y0)-(x1, y1), sampled every ~0.5 px."""
