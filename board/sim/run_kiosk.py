@@ -3,7 +3,8 @@
 # options: inputs, flash, flash_blocks, at, serial, png_dir, font_dir, serve,
 #          install: {"trust": path, "policy": path, "device": path, "secret_hex": str}
 # "install" is the simulator's factory step: it copies host files into
-# /flash/config before boot (real kiosks are provisioned over serial).
+# /flash/config before boot (real kiosks are provisioned over serial), and the
+# simulator accepts such an unsigned trust store when no signed bundle exists.
 import json
 import sys
 
@@ -46,6 +47,8 @@ def main():
     with open(sys.argv[1]) as f:
         opts = json.load(f)
     board_opts = {k: opts[k] for k in ("inputs", "flash", "flash_blocks", "at", "serial", "png_dir") if opts.get(k) is not None}
+    if opts.get("flash"):
+        board_opts["clock_file"] = opts["flash"] + ".rtc"  # the RTC's coin cell
     board = kboard.create(**board_opts)
     if opts.get("install"):
         install(board.mount_storage(), opts["install"])
@@ -56,7 +59,7 @@ def main():
             sys.stderr.write("kiosk config problem: %s\n" % p)
 
     app = app_main.run(board, on_verdict=report, serve=bool(opts.get("serve")), font_dir=opts.get("font_dir"),
-                       on_start=problems)
+                       on_start=problems, allow_unsigned=True)
     print(json.dumps({"done": app.scanner.scans, "log": app.log.stats()}))
 
 

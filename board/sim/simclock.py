@@ -1,4 +1,9 @@
-"""Simulated RTC: Unix seconds, optionally persisted like a battery-backed RTC."""
+"""Simulated battery-backed RTC: Unix seconds that keep running between boots.
+
+The clock is an offset from the host's time, persisted in `state_file` when
+set, so a simulated kiosk restarted later reads the time advanced by as long
+as it was off (as a real RTC on its coin cell does). Unset until `set()`.
+"""
 
 import time
 
@@ -6,25 +11,23 @@ import time
 class SimClock:
     def __init__(self, at=None, state_file=None):
         self._state = state_file
-        self._base = None
-        self._ticks = time.ticks_ms()
+        self._offset = None
         if at is not None:
             self.set(at)
         elif state_file:
             try:
                 with open(state_file) as f:
-                    self._base = int(f.read().strip())
+                    self._offset = int(f.read().strip())
             except (OSError, ValueError):
-                self._base = None
+                self._offset = None
 
     def now(self):
-        if self._base is None:
+        if self._offset is None:
             return None
-        return self._base + time.ticks_diff(time.ticks_ms(), self._ticks) // 1000
+        return int(time.time()) + self._offset
 
     def set(self, unix_seconds):
-        self._base = int(unix_seconds)
-        self._ticks = time.ticks_ms()
+        self._offset = int(unix_seconds) - int(time.time())
         if self._state:
             with open(self._state, "w") as f:
-                f.write(str(self._base))
+                f.write(str(self._offset))

@@ -62,21 +62,26 @@ def sec1(vk):
 
 
 def cmd_gen(args):
-    import ecdsa
+    """Key pair in standard PEM (PKCS#8 private, SubjectPublicKeyInfo public),
+    readable by OpenSSL, `cryptography` and python-ecdsa alike."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     priv, pub = args.out + ".key.pem", args.out + ".pub.pem"
     for path in (priv, pub):
         if os.path.exists(path) and not args.force:
             raise KioskError("%s exists (use --force to overwrite)" % path)
-    sk = ecdsa.SigningKey.generate(curve=ecdsa.NIST256p, hashfunc=_sha256())
-    d = os.path.dirname(os.path.abspath(priv))
-    os.makedirs(d, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    os.makedirs(os.path.dirname(os.path.abspath(priv)), exist_ok=True)
     fd = os.open(priv, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
-        f.write(sk.to_pem(format="pkcs8"))
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
     with open(pub, "wb") as f:
-        f.write(sk.get_verifying_key().to_pem())
-    print("kid %s  %s  %s" % (kid_of_point(sec1(sk.get_verifying_key())).hex(), priv, pub))
+        f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+    point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    print("kid %s  %s  %s" % (kid_of_point(point).hex(), priv, pub))
     return 0
 
 

@@ -1,12 +1,14 @@
 """Build the kiosk from a Board and run its tasks (asyncio).
 
-Tasks: the scan loop, the log's group commit, and the serial server (log pull
-and provisioning) when the board has a serial link. `run_forever` is what
-main.py calls on hardware: an unexpected exception is recorded and the board
-reset, never a REPL prompt on a wall kiosk.
+Tasks: the scan loop, the log's group commit, the return to the idle screen,
+and the serial server (log pull and provisioning) when the board has a serial
+link. Provisioning changes reload the configuration at once. `run_forever` is
+what main.py calls on hardware: an unexpected exception is recorded and the
+board reset, never a REPL prompt on a wall kiosk.
 """
 
 import asyncio
+import os
 import sys
 import time
 
@@ -14,13 +16,37 @@ from kiosk.app import config
 from kiosk.app.scanner import Scanner
 
 _SHOW_MS = const(3000)
+_FAULTS = {"expired": "trust_expired", "grace": "trust_grace"}
 
 
 class App:
-    def __init__(self, board, on_verdict=None, font_dir=None):
+    def __init__(self, board, on_verdict=None, font_dir=None, allow_unsigned=False):
         self.board = board
         self.root = board.mount_storage()
-        self.cfg = config.load(self.root)
+        self.allow_unsigned = allow_unsigned
+        from kiosk.records.log import Log
+
+        self.log = Log(self.root + "/log")
+        self.server = None
+        self.prov = None
+        raw_clock = board.get_clock()
+        serial = board.get_serial()
+        if serial is not None:
+            from kiosk.link.server import Server
+            from kiosk import provision
+
+            self.server = Server(serial, self.log)
+            self.prov = provision.register(
+                self.server, self.root, clock=raw_clock, presence=board.maintenance,
+                logs_pending=lambda: self.log.stats()["unacked"], wipe_logs=self.wipe_logs)
+            self.prov.changed = self.reload
+            self.clock = self.prov.guard
+        else:
+            from kiosk.provision.clock import ClockGuard
+
+            self.clock = ClockGuard(raw_clock, self.root + "/config")
+        self.cfg = config.load(self.root, self.clock.now(), allow_unsigned)
+        self._name_server()
         self.ui = None
         lcd = board.get_lcd()
         if lcd is not None:
@@ -33,29 +59,57 @@ class App:
             from kiosk.ui.feedback import Feedback
 
             self.feedback = Feedback(led, buzzer)
-        from kiosk.records.log import Log
-
-        self.log = Log(self.root + "/log")
-        self.server = None
-        serial = board.get_serial()
-        if serial is not None:
-            from kiosk.link.server import Server
-
-            device_id = self.cfg.device.get("device_id") or "unprovisioned"
-            self.server = Server(serial, self.log, device_id=device_id.encode())
-        self.scanner = Scanner(board.get_source(), board.get_clock(), self.cfg,
+        self.scanner = Scanner(board.get_source(), self.clock, self.cfg,
                                self.ui, self.feedback, self.log, on_verdict)
 
+    def _name_server(self):
+        if self.server is not None:
+            self.server.device_id = (self.cfg.device.get("device_id") or "unprovisioned").encode()
+
+    def reload(self, op=None):
+        """Re-read the configuration after a provisioning change."""
+        old = self.cfg
+        self.cfg = config.load(self.root, self.clock.now(), self.allow_unsigned)
+        old.close()
+        self.scanner.cfg = self.cfg
+        self._name_server()
+        if self.ui is not None:
+            self.ui.set_lang(self.cfg.lang)
+        self.show_state()
+
+    def wipe_logs(self):
+        """Erase the scan log (provisioning reset, after pull or explicit abandon)."""
+        self.log.close()
+        path = self.root + "/log"
+        for name in os.listdir(path):
+            os.remove(path + "/" + name)
+        from kiosk.records.log import Log
+
+        self.log = Log(path)
+        self.scanner.log = self.log
+        if self.server is not None:
+            self.server.log = self.log
+
+    def fault(self):
+        """The fault that stops (or warns about) judging codes, or None."""
+        now = self.clock.now()
+        if not self.cfg.provisioned:
+            return "provision"
+        if now is None:
+            return "clock_unset"
+        if self.log.stats().get("full"):
+            return "log_full"
+        return _FAULTS.get(self.cfg.trust_state(now))
+
     def show_state(self):
-        """Idle screen, or the fault that stops the kiosk from working."""
+        """Idle screen, or the fault screen that explains what is wrong."""
         if self.ui is None:
             return
-        if not self.cfg.provisioned:
-            self.ui.fault("provision")
-        elif self.board.get_clock() is None or self.board.get_clock().now() is None:
-            self.ui.fault("clock_unset")
+        f = self.fault()
+        if f:
+            self.ui.fault(f)
         else:
-            self.ui.idle(self.board.get_clock().now())
+            self.ui.idle(self.clock.now())
 
     async def back_to_idle(self):
         """A verdict stays on screen for _SHOW_MS, then the idle (or fault) screen returns."""
@@ -83,8 +137,8 @@ class App:
             t.cancel()
 
 
-def run(board, on_verdict=None, serve=False, font_dir=None, on_start=None):
-    app = App(board, on_verdict, font_dir)
+def run(board, on_verdict=None, serve=False, font_dir=None, on_start=None, allow_unsigned=False):
+    app = App(board, on_verdict, font_dir, allow_unsigned)
     if on_start:
         on_start(app)
     try:

@@ -39,12 +39,17 @@ class Scanner:
         """Decide, show and record one scan; returns the Verdict."""
         t0 = time.ticks_ms()
         now = self.clock.now() if self.clock else None
+        cfg = self.cfg
         if payload is None:
             v = V.reject("unreadable")
-        elif not self.cfg.provisioned:
+        elif not cfg.provisioned:
             v = V.reject("unknown_issuer", "kiosk not provisioned")
+        elif cfg.trust_state(now) == "expired":
+            v = V.reject("unknown_issuer", "trust list expired past its grace period")
         else:
-            v = verify.check(payload, self.cfg.trust, self.cfg.policy, now, self.revoked)
+            v = verify.check(payload, cfg.trust, cfg.policy, now, cfg.revoked)
+        if now is not None and hasattr(self.clock, "seen"):
+            self.clock.seen(now)
         decided = time.ticks_ms()
         if self.ui:
             self.ui.verdict(v, now)

@@ -1,0 +1,80 @@
+"""A simulated kiosk provisioned over its serial link the way a technician does
+it (signed trust bundle, admin key, clock, venue secret), then scanning with
+that configuration after a restart: revocation pushed by the admin applies,
+and the RTC keeps running across the restart."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+KIOSKCTL = os.path.join(os.path.dirname(sys.executable), "kioskctl")
+
+
+def ctl(*args):
+    proc = subprocess.run([KIOSKCTL] + [str(a) for a in args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+    return proc
+
+
+class Kiosk:
+    """`kioskctl sim run --pty` in the background; `port` is the host side."""
+
+    def __init__(self, inputs, flash):
+        self.proc = subprocess.Popen(
+            [KIOSKCTL, "sim", "run", str(inputs), "--flash", str(flash), "--pty", "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()
+        assert "kiosk serial port:" in line, line + self.proc.stderr.read()
+        self.port = line.split("kiosk serial port:")[1].split()[0]
+
+    def scans(self, n):
+        return [json.loads(self.proc.stdout.readline()) for _ in range(n)]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def test_provision_then_scan(tmp_path, issuer):
+    k = str(tmp_path / "k")
+    ctl("keys", "gen", "-o", k + "-operator")
+    ctl("keys", "gen", "-o", k + "-admin")
+    bundle = tmp_path / "trust.ktb"
+    ctl("trust", "bundle", "--store", issuer.trust, "--key", k + "-operator.key.pem", "--seq", 1, "-o", bundle)
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(os.urandom(32))
+    now = int(time.time())
+    good = issuer.mint("green", iat=now - 3600, holder="ok-holder")
+    revoked = issuer.mint("green", iat=now - 3600, holder="bad-holder", cti=b"\x42" * 16)
+    flash = tmp_path / "flash.img"
+
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "a.txt").write_text(good + "\n")
+    kiosk = Kiosk(first, flash)
+    try:
+        assert kiosk.scans(1)[0]["reason"] == "unknown_issuer"  # not provisioned yet: nothing admitted
+        ctl("provision", "setup", "--port", kiosk.port, "--device-id", "K-PROV-1", "--venue-id", "V9",
+            "--venue-name", "Clinic", "--venue-type", "medical", "--admin-pub", k + "-admin.pub.pem",
+            "--operator-pub", k + "-operator.pub.pem", "--bundle", bundle, "--secret-file", secret, "--clock", "now")
+        revfile = tmp_path / "revoke.txt"
+        revfile.write_text("%s %s\n" % (json.loads(ctl("sim", "verify", "--trust", issuer.trust, good).stdout)["kid"],
+                                        "42" * 16))
+        krv = tmp_path / "revoked.krv"
+        ctl("trust", "revoke", "--key", k + "-operator.key.pem", "--seq", 1, "--add", revfile, "-o", krv)
+        ctl("trust", "push", "--port", kiosk.port, "--admin-key", k + "-admin.key.pem", krv)
+    finally:
+        kiosk.stop()
+
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "b.txt").write_text("\n".join([good, revoked, issuer.mint("red", iat=now - 3600)]) + "\n")
+    kiosk = Kiosk(second, flash)  # no --at, no factory install: the provisioned state only
+    try:
+        out = kiosk.scans(3)
+    finally:
+        kiosk.stop()
+    assert [(d["verdict"], d["reason"], d["admit"]) for d in out] == [
+        ("GREEN", "ok", True), ("RED", "revoked", False), ("RED", "ok", True)]  # medical venue admits red
