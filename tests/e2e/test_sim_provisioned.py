@@ -37,31 +37,70 @@ class Kiosk:
         self.proc.wait(10)
 
 
-def test_provision_then_scan(tmp_path, issuer):
+def provision(tmp_path, kiosk, issuer, clock="now"):
+    """Keys, a signed 48 h bundle (72 h grace) and first setup over the link."""
     k = str(tmp_path / "k")
     ctl("keys", "gen", "-o", k + "-operator")
     ctl("keys", "gen", "-o", k + "-admin")
     bundle = tmp_path / "trust.ktb"
-    ctl("trust", "bundle", "--store", issuer.trust, "--key", k + "-operator.key.pem", "--seq", 1, "-o", bundle)
+    ctl("trust", "bundle", "--store", issuer.trust, "--key", k + "-operator.key.pem", "--seq", 1,
+        "--valid-hours", 48, "--grace-hours", 72, "-o", bundle)
     secret = tmp_path / "secret.bin"
     secret.write_bytes(os.urandom(32))
+    ctl("provision", "setup", "--port", kiosk.port, "--device-id", "K-PROV-1", "--venue-id", "V9",
+        "--venue-name", "Clinic", "--venue-type", "medical", "--admin-pub", k + "-admin.pub.pem",
+        "--operator-pub", k + "-operator.pub.pem", "--bundle", bundle, "--secret-file", secret, "--clock", clock)
+    return k
+
+
+def scan_after_setup(tmp_path, issuer, codes, clock="now"):
+    """Provision a fresh simulated kiosk, restart it, scan `codes`."""
+    first = tmp_path / "first"
+    first.mkdir(parents=True)
+    (first / "a.txt").write_text("warm-up\n")
+    flash = tmp_path / "flash.img"
+    kiosk = Kiosk(first, flash)
+    try:
+        kiosk.scans(1)
+        provision(tmp_path, kiosk, issuer, clock)
+    finally:
+        kiosk.stop()
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "b.txt").write_text("\n".join(codes) + "\n")
+    kiosk = Kiosk(second, flash)
+    try:
+        return kiosk.scans(len(codes))
+    finally:
+        kiosk.stop()
+
+
+def test_stale_bundle_keeps_working_in_grace_then_says_so(tmp_path, issuer):
+    now = int(time.time())
+    code = issuer.mint("green", iat=now, valid=30 * 86400)
+    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    in_grace = scan_after_setup(tmp_path / "g", issuer, [code], iso(now + 60 * 3600))
+    assert (in_grace[0]["trust"], in_grace[0]["reason"], in_grace[0]["admit"]) == ("grace", "ok", True)
+    past = scan_after_setup(tmp_path / "x", issuer, [code], iso(now + 130 * 3600))
+    assert (past[0]["trust"], past[0]["reason"], past[0]["admit"]) == ("expired", "unknown_issuer", False)
+    assert "expired" in past[0]["detail"]
+
+
+def test_provision_then_scan(tmp_path, issuer):
     now = int(time.time())
     good = issuer.mint("green", iat=now - 3600, holder="ok-holder")
     revoked = issuer.mint("green", iat=now - 3600, holder="bad-holder", cti=b"\x42" * 16)
     flash = tmp_path / "flash.img"
-
     first = tmp_path / "first"
     first.mkdir()
     (first / "a.txt").write_text(good + "\n")
     kiosk = Kiosk(first, flash)
     try:
         assert kiosk.scans(1)[0]["reason"] == "unknown_issuer"  # not provisioned yet: nothing admitted
-        ctl("provision", "setup", "--port", kiosk.port, "--device-id", "K-PROV-1", "--venue-id", "V9",
-            "--venue-name", "Clinic", "--venue-type", "medical", "--admin-pub", k + "-admin.pub.pem",
-            "--operator-pub", k + "-operator.pub.pem", "--bundle", bundle, "--secret-file", secret, "--clock", "now")
+        k = provision(tmp_path, kiosk, issuer)
+        kid = json.loads(ctl("sim", "verify", "--trust", issuer.trust, good).stdout)["kid"]
         revfile = tmp_path / "revoke.txt"
-        revfile.write_text("%s %s\n" % (json.loads(ctl("sim", "verify", "--trust", issuer.trust, good).stdout)["kid"],
-                                        "42" * 16))
+        revfile.write_text("%s %s\n" % (kid, "42" * 16))
         krv = tmp_path / "revoked.krv"
         ctl("trust", "revoke", "--key", k + "-operator.key.pem", "--seq", 1, "--add", revfile, "-o", krv)
         ctl("trust", "push", "--port", kiosk.port, "--admin-key", k + "-admin.key.pem", krv)
@@ -78,3 +117,4 @@ def test_provision_then_scan(tmp_path, issuer):
         kiosk.stop()
     assert [(d["verdict"], d["reason"], d["admit"]) for d in out] == [
         ("GREEN", "ok", True), ("RED", "revoked", False), ("RED", "ok", True)]  # medical venue admits red
+    assert all(d["trust"] == "ok" for d in out)

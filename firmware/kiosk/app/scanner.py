@@ -66,6 +66,7 @@ class Scanner:
         if self.on_verdict:
             self.on_verdict(v, {
                 "scan": self.scans, "source": info, "seq": seq, "decode_ms": decode_ms,
+                "trust": cfg.trust_state(now),
                 "decide_ms": time.ticks_diff(decided, t0), "show_ms": time.ticks_diff(shown, decided),
             })
         return v
