@@ -323,6 +323,20 @@ class Log:
             seq += k  # records missing or corrupt in this range are skipped
         return n, seq
 
+    def records(self, from_seq=0):
+        """Iterate the committed, unacknowledged records as Record objects."""
+        from kiosk.records import decode
+
+        buf = bytearray(16 * SIZE)
+        seq = from_seq
+        while True:
+            n, nxt = self.read_into(seq, buf, 16)
+            for i in range(n):
+                yield decode(buf, i * SIZE)
+            if nxt > self.durable_seq or nxt == seq:
+                return
+            seq = nxt
+
     def stats(self):
         oldest = self.oldest_seq()
         count = self.durable_seq - oldest + 1 if self.durable_seq >= oldest else 0

@@ -1,0 +1,316 @@
+"""Host side of the kiosk serial protocol (docs/serial-protocol.md).
+
+    link = Link(port)               # an open pyserial-like port (read/write/timeout)
+    info = link.hello()             # dict: proto, max_records, record_size, log_id, device, firmware
+    st = link.stats()               # dict: count, unacked, dropped, capacity, ...
+    nxt, recs = link.read(seq, 64)  # recs: list of (seq, 32-byte raw record)
+    link.ack(seq)                   # the host holds every record <= seq durably
+
+`Puller` runs a pipelined pull (several READs in flight keep a slow line
+busy), resends requests whose answer is lost or corrupt, tracks which
+sequence ranges are covered and hands records to a store; it acknowledges
+only what the store reports durable. Frames are COBS + CRC32 as in the
+firmware (kiosk.link.frame); `decode_record` mirrors kiosk.records.
+"""
+
+import struct
+import time
+import zlib
+
+from kioskctl.errors import DeviceError
+
+VERSION = 1
+HELLO, STATS, READ, ACK = 1, 2, 3, 4
+RECORD_SIZE = 32
+STATUS = {0: "ok", 1: "unknown command", 2: "bad request", 3: "protocol version mismatch", 4: "failed"}
+VERDICTS = ("GREEN", "YELLOW", "RED")
+COLOURS = (None, "green", "yellow", "red")
+KINDS = (None, "native", "dcc", "other")
+REASONS = ("ok", "unreadable", "unknown_format", "malformed", "unsupported_alg", "unknown_issuer",
+           "bad_signature", "expired", "not_yet_valid", "revoked", "clock_unset", "policy", "other")
+_REC = struct.Struct("<BBIIBBBBh12sI")
+
+
+class LinkError(DeviceError):
+    """The kiosk answered with an error status, or not at all."""
+
+
+class LinkDown(LinkError):
+    """The port failed (cable pulled, device gone)."""
+
+
+def cobs_encode(data):
+    out = bytearray()
+    for chunk in bytes(data).split(b"\x00"):
+        while len(chunk) >= 254:
+            out.append(255)
+            out += chunk[:254]
+            chunk = chunk[254:]
+        out.append(len(chunk) + 1)
+        out += chunk
+    return bytes(out)
+
+
+def cobs_decode(data):
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        c = data[i]
+        if c == 0 or i + c > n:
+            return None
+        out += data[i + 1 : i + c]
+        i += c
+        if c < 255 and i < n:
+            out.append(0)
+    return bytes(out)
+
+
+def frame(payload):
+    body = bytes(payload) + struct.pack("<I", zlib.crc32(payload) & 0xFFFFFFFF)
+    return b"\x00" + cobs_encode(body) + b"\x00"
+
+
+class Deframer:
+    """Bytes in, intact payloads out; bounded, skips garbage, counts bad frames."""
+
+    def __init__(self, max_payload=16384):
+        self.buf = bytearray()
+        self.limit = max_payload + max_payload // 254 + 16
+        self.bad = 0
+
+    def feed(self, data):
+        self.buf += data
+        out = []
+        while True:
+            z = self.buf.find(0)
+            if z < 0:
+                if len(self.buf) > self.limit:
+                    self.buf.clear()
+                    self.bad += 1
+                return out
+            raw = bytes(self.buf[:z])
+            del self.buf[: z + 1]
+            if not raw:
+                continue
+            body = cobs_decode(raw) if len(raw) <= self.limit else None
+            if body is None or len(body) < 5 or zlib.crc32(body[:-4]) & 0xFFFFFFFF != struct.unpack("<I", body[-4:])[0]:
+                self.bad += 1
+                continue
+            out.append(body[:-4])
+
+
+def decode_record(raw):
+    """dict for a 32-byte record, or None when its version or CRC is wrong."""
+    if len(raw) != RECORD_SIZE or raw[0] != 1 or zlib.crc32(raw[:28]) & 0xFFFFFFFF != struct.unpack_from("<I", raw, 28)[0]:
+        return None
+    _, flags, seq, t, v, c, r, _, key, ps, _ = _REC.unpack(raw)
+    if v >= len(VERDICTS) or c >= len(COLOURS) or r >= len(REASONS):
+        return None
+    return {
+        "seq": seq, "time": t, "verdict": VERDICTS[v], "colour": COLOURS[c], "reason": REASONS[r],
+        "key_index": key, "pseudonym": ps.hex(), "admit": bool(flags & 1), "kind": KINDS[(flags >> 1) & 3],
+    }
+
+
+class Link:
+    def __init__(self, port, timeout=2.0, retries=6):
+        self.port = port
+        self.timeout = timeout
+        self.retries = retries
+        self.deframer = Deframer()
+        self._seq = 0
+        self._stash = []  # responses that arrived while request() waited for another
+        self.rx_bytes = 0
+        self.tx_bytes = 0
+
+    # -- transport --------------------------------------------------------
+
+    def send(self, cmd, body=b""):
+        """Send one request; returns its sequence number."""
+        self._seq = (self._seq + 1) & 0xFFFF
+        wire = frame(struct.pack("<BBH", VERSION, cmd, self._seq) + bytes(body))
+        try:
+            self.port.write(wire)
+        except Exception as exc:  # pyserial raises SerialException (an OSError subclass or not)
+            raise LinkDown("serial write failed: %s" % exc) from exc
+        self.tx_bytes += len(wire)
+        return self._seq
+
+    def receive(self, wait):
+        """Read for up to `wait` seconds; returns [(cmd, rseq, status, data)]."""
+        if self._stash:
+            out, self._stash = self._stash, []
+            return out
+        return self._receive(wait)
+
+    def _receive(self, wait):
+        deadline = time.monotonic() + wait
+        out = []
+        while True:
+            try:
+                n = self.port.in_waiting
+                data = self.port.read(n if n else 1)
+            except Exception as exc:
+                raise LinkDown("serial read failed: %s" % exc) from exc
+            if data:
+                self.rx_bytes += len(data)
+                for p in self.deframer.feed(data):
+                    if len(p) >= 5 and p[0] == VERSION and p[1] & 0x80:
+                        out.append((p[1] & 0x7F, p[2] | p[3] << 8, p[4], p[5:]))
+            if out or time.monotonic() >= deadline:
+                return out
+
+    def request(self, cmd, body=b""):
+        """Send, wait for the matching answer, resend on loss; returns data."""
+        for _ in range(self.retries):
+            rseq = self.send(cmd, body)
+            deadline = time.monotonic() + self.timeout
+            while time.monotonic() < deadline:
+                for resp in self._receive(deadline - time.monotonic()):
+                    c, s, status, data = resp
+                    if s != rseq or c != cmd:
+                        self._stash.append(resp)  # a pipelined answer: keep it
+                        continue
+                    if status:
+                        raise LinkError("kiosk refused command %d: %s %s" % (
+                            cmd, STATUS.get(status, status), data.decode("utf-8", "replace")))
+                    return data
+        raise LinkError("no answer from the kiosk after %d tries (command %d)" % (self.retries, cmd))
+
+    # -- commands ---------------------------------------------------------
+
+    def hello(self):
+        d = self.request(HELLO)
+        proto, maxn, rsize, log_id, dlen = struct.unpack_from("<BHBIB", d)
+        dev = d[9 : 9 + dlen]
+        flen = d[9 + dlen]
+        fw = d[10 + dlen : 10 + dlen + flen].decode("utf-8", "replace")
+        return {"proto": proto, "max_records": maxn, "record_size": rsize, "log_id": log_id,
+                "device": dev.decode("utf-8", "replace"), "firmware": fw}
+
+    def stats(self):
+        vals = struct.unpack("<IIIIIIIB", self.request(STATS))
+        keys = ("count", "unacked", "dropped", "capacity", "oldest_seq", "durable_seq", "ack_seq", "full")
+        return dict(zip(keys, vals))
+
+    def read(self, from_seq, max_n=64):
+        return parse_read(self.request(READ, struct.pack("<IH", from_seq, max_n)))
+
+    def ack(self, seq):
+        return struct.unpack("<I", self.request(ACK, struct.pack("<I", seq)))[0]
+
+
+def parse_read(data):
+    nxt, n = struct.unpack_from("<IH", data)
+    recs = []
+    for i in range(n):
+        raw = bytes(data[6 + i * RECORD_SIZE : 6 + (i + 1) * RECORD_SIZE])
+        recs.append((struct.unpack_from("<I", raw, 2)[0], raw))
+    return nxt, recs
+
+
+class Puller:
+    """Pipelined, resumable pull of records [start, upto] into `store`.
+
+    store.add(records) takes [(seq, raw)] (duplicates allowed), store.commit()
+    makes them durable. Acknowledgements go out only after a commit and only
+    for the contiguous covered prefix. On a lossy line the READ size shrinks
+    (halved on each lost answer) and grows back with every good one."""
+
+    def __init__(self, link, store, start, upto, batch=64, window=3, commit_every=1024, progress=None):
+        self.link = link
+        self.store = store
+        self.covered = start  # every device record < covered has been received
+        self.upto = upto
+        self.max_batch = batch
+        self.batch = batch
+        self.window = window
+        self.commit_every = commit_every
+        self.progress = progress
+        self.received = 0
+        self.resends = 0
+        self.acked = start - 1
+        self._done = {}  # from_seq -> next_seq for ranges answered beyond `covered`
+        self._srtt = None
+        self._since_commit = 0
+
+    def _rto(self):
+        return 2.0 if self._srtt is None else min(5.0, max(0.3, 3.0 * self._srtt))
+
+    def _is_covered(self, pos, inflight):
+        if pos in self._done:
+            return True
+        return any(f <= pos < f + n for f, n, _, _ in inflight.values())
+
+    def run(self):
+        """Pull until `upto` is covered; raises LinkDown if the port fails
+        (set `link` to a new Link and call run() again to resume)."""
+        inflight = {}  # rseq -> (from_seq, max_n, sent_at, first_try)
+        cursor = self.covered
+        while self.covered <= self.upto:
+            now = time.monotonic()
+            for rseq, (f, n, t, _) in list(inflight.items()):
+                if now - t > self._rto():
+                    del inflight[rseq]  # lost: ask again (smaller) below
+                    self.resends += 1
+                    self.batch = max(4, self.batch // 2)
+                    if self._srtt is not None:
+                        self._srtt *= 1.5
+            while len(inflight) < self.window:
+                if not self._is_covered(self.covered, inflight):
+                    pos = self.covered  # a hole at the front: fill it first
+                elif cursor <= self.upto:
+                    pos = cursor = max(cursor, self.covered)
+                else:
+                    break
+                if self._is_covered(pos, inflight):
+                    cursor = pos + 1
+                    continue
+                rseq = self.link.send(READ, struct.pack("<IH", pos, self.batch))
+                inflight[rseq] = (pos, self.batch, time.monotonic(), True)
+                if pos >= cursor:
+                    cursor = pos + self.batch
+            for cmd, rseq, status, data in self.link.receive(0.05):
+                req = inflight.pop(rseq, None)
+                if cmd != READ or req is None:
+                    continue
+                if status:
+                    raise LinkError("kiosk refused READ: %s" % STATUS.get(status, status))
+                self._answer(req, data)
+            inflight = {k: v for k, v in inflight.items() if v[0] + v[1] > self.covered}
+            cursor = max(cursor, self.covered)
+            if self._since_commit >= self.commit_every:
+                self.checkpoint()
+        self.checkpoint()
+
+    def _answer(self, req, data):
+        f, n, t, first = req
+        rtt = time.monotonic() - t
+        self._srtt = rtt if self._srtt is None else 0.8 * self._srtt + 0.2 * rtt
+        self.batch = min(self.max_batch, self.batch + 8)
+        nxt, recs = parse_read(data)
+        if recs:
+            self.store.add(recs)
+            self.received += len(recs)
+            self._since_commit += len(recs)
+            if self.progress:
+                self.progress(len(recs))
+        self._done[f] = max(nxt, f + 1, self._done.get(f, 0))
+        self._advance()
+
+    def _advance(self):
+        while True:
+            step = [n for f, n in self._done.items() if f <= self.covered and n > self.covered]
+            for f in [f for f, n in self._done.items() if n <= self.covered]:
+                del self._done[f]
+            if not step:
+                return
+            self.covered = max(step)
+
+    def checkpoint(self):
+        """Commit the store, then acknowledge the covered prefix."""
+        self.store.commit()
+        self._since_commit = 0
+        top = self.covered - 1
+        if top > self.acked:
+            self.acked = self.link.ack(top)

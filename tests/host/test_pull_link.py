@@ -1,0 +1,132 @@
+"""Host side of the serial protocol: frames and records agree byte for byte
+with the firmware (run on the MicroPython unix port), the host store is
+idempotent and exports, and the pty bridge paces and corrupts as told."""
+
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from kioskctl import cmd_pull, link, paths
+from kioskctl.ptybridge import PtyBridge
+
+FW_SCRIPT = r"""
+import sys, binascii, json
+from kiosk.link.frame import encode
+from kiosk.records import Record, encode as renc
+for line in sys.stdin:
+    d = json.loads(line)
+    if "payload" in d:
+        print(binascii.hexlify(encode(binascii.unhexlify(d["payload"]))).decode())
+    else:
+        r = Record(d["seq"], d["time"], d["verdict"], d["colour"], d["reason"], d["key_index"],
+                   binascii.unhexlify(d["pseudonym"]), d["admit"], d["kind"])
+        print(binascii.hexlify(renc(r)).decode())
+"""
+
+
+def firmware(lines):
+    env = dict(os.environ, MICROPYPATH=paths.sim_path())
+    proc = subprocess.run([paths.micropython(), "-c", FW_SCRIPT], input="\n".join(lines) + "\n",
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return [bytes.fromhex(x) for x in proc.stdout.split()]
+
+
+def test_frames_match_the_firmware():
+    rnd = random.Random(4)
+    payloads = [b"", b"\x00", b"\x00" * 300, bytes(range(256)) * 3, bytes(254), b"\x01" * 254, b"\x01" * 508]
+    payloads += [bytes(rnd.choice((0, rnd.randrange(256))) for _ in range(rnd.randrange(600))) for _ in range(40)]
+    fw = firmware([json.dumps({"payload": p.hex()}) for p in payloads])
+    assert fw == [link.frame(p) for p in payloads]
+    d = link.Deframer()
+    stream = b"".join(b"garbage\x00" + f for f in fw)
+    got = []
+    for i in range(0, len(stream), 13):
+        got += d.feed(stream[i : i + 13])
+    assert got == payloads[1:] and d.bad >= 2  # an empty payload is no message
+
+
+def test_records_decode_like_the_firmware_wrote_them():
+    recs = [{"seq": 1, "time": 1790000000, "verdict": "GREEN", "colour": "green", "reason": "ok",
+             "key_index": 3, "pseudonym": "ab" * 12, "admit": True, "kind": "native"},
+            {"seq": 2 ** 32 - 1, "time": 0, "verdict": "RED", "colour": None, "reason": "clock_unset",
+             "key_index": -1, "pseudonym": "00" * 12, "admit": False, "kind": None}]
+    raws = firmware([json.dumps(r) for r in recs])
+    assert [link.decode_record(raw) for raw in raws] == recs
+    bad = bytearray(raws[0])
+    bad[9] ^= 4
+    assert link.decode_record(bytes(bad)) is None
+
+
+def test_store_is_idempotent_reports_gaps_and_exports(tmp_path):
+    raws = firmware([json.dumps({"seq": s, "time": 100 + s, "verdict": "GREEN", "colour": "green", "reason": "ok",
+                                 "key_index": 0, "pseudonym": "01" * 12, "admit": True, "kind": "dcc"})
+                     for s in (1, 2, 3, 7, 8, 10)])
+    recs = [(link.decode_record(r)["seq"], r) for r in raws]
+    st = cmd_pull.Store(str(tmp_path / "s.sqlite"))
+    st.log_id, st.device = 42, "k1"
+    st.add(recs[:4])
+    st.add(recs)  # a resend after a lost ack: no duplicates
+    st.commit()
+    assert st.new == [1, 2, 3, 7, 8, 10] and st.duplicates == 4
+    assert st.gaps() == [(4, 6), (9, 9)]
+    for fmt in ("csv", "jsonl", "sqlite"):
+        out = str(tmp_path / ("x." + fmt))
+        assert cmd_pull.export(st, st.rows([7, 8]), fmt, out) == 2
+    assert open(tmp_path / "x.csv").read().splitlines()[1].startswith("k1,42,7,107,GREEN,green,ok,0,")
+    assert [json.loads(x)["seq"] for x in open(tmp_path / "x.jsonl")] == [7, 8]
+    db = sqlite3.connect(str(tmp_path / "x.sqlite"))
+    assert db.execute("SELECT seq, kind FROM records ORDER BY seq").fetchall() == [(7, "dcc"), (8, "dcc")]
+    st.close()
+    st = cmd_pull.Store(str(tmp_path / "s.sqlite"))  # durable across processes
+    st.log_id = 42
+    assert len(list(st.rows())) == 6
+
+
+def _pump(bridge, data):
+    import serial
+
+    with serial.Serial(bridge.host_path, timeout=0.05) as host:
+        fd = os.open(bridge.device_path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            t0 = time.monotonic()
+            os.write(fd, data)
+            got = b""
+            last = t0
+            while len(got) < len(data) and time.monotonic() - last < 0.5:
+                chunk = host.read(4096)
+                if chunk:
+                    got += chunk
+                    last = time.monotonic()
+            return got, last - t0
+        finally:
+            os.close(fd)
+
+
+def test_bridge_paces_to_the_baud_rate():
+    with PtyBridge(baud=115200) as b:
+        got, dt = _pump(b, bytes(range(256)) * 12)
+    assert got == bytes(range(256)) * 12
+    assert 0.24 < dt < 1.5, dt  # 3072 bytes at 11520 B/s = 0.27 s
+
+
+def test_bridge_drops_and_flips_bytes():
+    with PtyBridge(drop=0.01, flip=0.01, seed=3) as b:
+        data = bytes(range(256)) * 40
+        got, _ = _pump(b, data)
+        time.sleep(0.2)
+    assert b.dropped > 30 and b.flipped > 30
+    assert len(data) - b.dropped - 50 <= len(got) <= len(data) - b.dropped
+
+
+def test_no_kiosk_port_is_a_clear_error(monkeypatch):
+    from serial.tools import list_ports
+
+    monkeypatch.setattr(list_ports, "comports", lambda: [])
+    with pytest.raises(cmd_pull.DeviceError, match="--port"):
+        cmd_pull.find_port()
