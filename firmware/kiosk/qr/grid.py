@@ -66,7 +66,7 @@ def _rank(p, q, r):
     vx = c.x - a.x
     vy = c.y - a.y
     cos = (ux * vx + uy * vy) / (d1 * d2)
-    if abs(cos) > 0.6:
+    if abs(cos) > 0.85:
         return None
     ms = (a.ms + b.ms + c.ms) / 3
     est = (d1 + d2) / 2 / ms + 7
