@@ -44,9 +44,12 @@ def test_vectors_with_table_match_without():
 
 def test_gtable_is_the_table_of_g():
     g = comb.gtable()
-    mpassert.eq(len(g), comb.table_size(4))
-    mpassert.eq(comb.check(p256.G_SEC1, g), True)
+    mpassert.eq(len(g), comb.table_size(3, 11))
+    mpassert.eq(comb.shape(g), (11, 3))
+    mpassert.eq(comb.check(p256.G_SEC1, bytes(g)), True)
     mpassert.eq(comb.check(p256.G_SEC1, comb.build(p256.G_SEC1, 1)), True)
+    mpassert.eq(comb.check(p256.G_SEC1, comb.build(p256.G_SEC1, 4)), True)
+    mpassert.eq(comb.check(p256.G_SEC1, comb.build(p256.G_SEC1, 1)[:-64] + bytes(64)), False)
 
 
 def test_another_keys_table_cannot_forge():

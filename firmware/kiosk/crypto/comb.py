@@ -1,36 +1,40 @@
-"""Fixed-base signed comb tables for P-256 (w = 9 teeth, rows of 29 bits).
+"""Fixed-base signed comb tables for P-256.
 
-Every column of a signed comb is nonzero and symmetric, so a table needs only
-half the entries of a plain comb: with 9 teeth, 256 points per block (the
-same bytes as a plain 8-tooth comb) and 29 additions per scalar instead of 32.
+A signed comb with w teeth cuts a scalar into w rows of r = ceil(257 / w)
+bits (keys: w = 9, r = 29; G: w = 11, r = 24).  Every column is nonzero and
+symmetric, so a block needs only 2^(w-1) points: for keys, 256 points a block
+(the bytes of a plain 8-tooth comb) and 29 additions per scalar instead of 32.
 
 Recoding: for 0 <= k < n make k odd (k + n when k is even; n*P = O), then
-K = (k + 2^261 - 1) / 2 and k = sum_{i < 261} (2 bit_i(K) - 1) 2^i.  Column c
-(0..28) holds the 9 bits v_c = bits 29 t + c of K (t = 0..8), worth
-D(v) = sum_t (2 v_t - 1) 2^(29 t).  D(v) = -D(v xor 511), so only the 256
+K = (k + 2^(w r) - 1) / 2 and k = sum_{i < w r} (2 bit_i(K) - 1) 2^i.  Column
+c < r holds the w bits r t + c of K (t < w) as v_c, worth
+D(v) = sum_t (2 v_t - 1) 2^(r t).  D(v) = -D(v xor (2^w - 1)), so only the
 values with the top tooth set are stored:
 
-    E_j[I] = 2^(8 j) * (2^232 + sum_{t < 8} (2 I_t - 1) 2^(29 t)) * P
+    E_j[I] = 2^(8 j) * (2^(r (w-1)) + sum_{t < w-1} (2 I_t - 1) 2^(r t)) * P
 
-for blocks j < s (s = 1 or 4) and I = 0..255; a column with v >= 256 adds
-E_j[v - 256], one with v < 256 subtracts E_j[255 - v].  With s = 4, column
-c = 8 j + i is added at step i of a chain of 7 doublings shared by u1*G and
-u2*Q (s = 1: 28 doublings).  Bytes (docs/crypto.md):
+for blocks j < s and I < 2^(w-1); a column with the top bit set adds
+E_j[v - 2^(w-1)], any other subtracts E_j[2^(w-1) - 1 - v].  Column c = 8 j + i
+is added at step i of the doubling chain shared by u1*G and u2*Q: 7 doublings
+with a key table of s = 4 blocks (s = 1: 28).  Bytes (docs/crypto.md):
 
-    b"PCMB" | version 2 | w = 9 | s | 0 | s*256 points x(32 BE) || y(32 BE)
+    b"PCMB" | version 2 | w | s | 0 | s * 2^(w-1) points x(32 BE) || y(32 BE)
+
+Key tables: w = 9, s = 1 or 4.  G's table: w = 11, s = 3 (3072 points,
+196 KB, 24 additions), or w = 9, s = 4 (65 KB, 29 additions) on a board that
+sets G_TEETH = 9 before the first verify.  It is built here on first use and
+kept in RAM (call gtable() at start-up: it wants one unfragmented piece).
 
 check() proves a table is exactly P's: E_j[0] is recomputed from a doubling
 chain, and every other entry C = E_j[I] must be on the curve and, with
-A = E_j[I minus its lowest bit t] (already proven) and D = 2^(29 t + 8 j + 1) P
+A = E_j[I minus its lowest bit t] (already proven) and D = 2^(r t + 8 j + 1) P
 (from the chain), A, D and -C must be collinear with distinct x, which forces
 C = A + D.  By induction every entry is right.  usable() caches the verdict
 by the table object's identity (at most 32; forget() clears them); a mutable
 buffer is copied once and the checked copy is what the verify computes with.
-
-G's table (s = 4, 65 KB) is built here on first use and kept in RAM (the
-same bytes kioskctl makes on the host; a 260 KB bytes literal in the sources
-would cost more).  Keys' tables with s = 1 use its block 0.
 """
+
+from array import array
 
 import micropython
 from micropython import const
@@ -41,55 +45,61 @@ _P = const(0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF)
 _N = const(0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551)
 _HDR = const(8)
 _PT = const(64)
-_E = const(256)  # entries per block
-_ROW = const(29)  # bits per row = columns
-_TEETH = const(9)
 _CACHE = const(32)
 
 MAGIC = b"PCMB"
 VERSION = 2
+KEY_TEETH = 9
+G_TEETH = 11  # 9 on a board short of RAM (G's table: 65 KB instead of 196 KB)
+SHAPES = ((9, 1), (9, 4), (11, 3))  # (teeth, blocks) a table may have
 
 _checked = {}
 _g = None
 
 
-def table_size(s):
-    return _HDR + s * _E * _PT
+def rows(w):
+    """Bits per row (= columns) for w teeth: w * rows >= 257."""
+    return (256 + w) // w
 
 
-def header(s):
-    return MAGIC + bytes((VERSION, _TEETH, s, 0))
+def table_size(s, w=KEY_TEETH):
+    return _HDR + s * (1 << (w - 1)) * _PT
 
 
-def step(s):
-    """Columns per block (steps of the doubling chain + 1) for s blocks."""
-    return 8 if s == 4 else _ROW
+def header(s, w=KEY_TEETH):
+    return MAGIC + bytes((VERSION, w, s, 0))
 
 
-def _sub(table):
-    """s from a table's header, or 0 when the header or length is wrong."""
-    if len(table) < _HDR or bytes(table[:4]) != MAGIC or table[4] != VERSION or table[5] != _TEETH:
-        return 0
-    s = table[6]
-    if s not in (1, 4) or table[7] != 0 or len(table) != table_size(s):
-        return 0
-    return s
+def steps(s, w=KEY_TEETH):
+    """Steps of the doubling chain for a table of s blocks."""
+    return 8 if s > 1 else rows(w)
 
 
-def _entry(table, j, i):
-    off = _HDR + (j * _E + i) * _PT
+def shape(table):
+    """(w, s) from a table's header, or None when the header or length is wrong."""
+    if len(table) < _HDR or bytes(table[:4]) != MAGIC or table[4] != VERSION or table[7] != 0:
+        return None
+    ws = (table[5], table[6])
+    if ws not in SHAPES or len(table) != table_size(ws[1], ws[0]):
+        return None
+    return ws
+
+
+def _entry(table, j, i, w=KEY_TEETH):
+    off = _HDR + ((j << (w - 1)) + i) * _PT
     return int.from_bytes(table[off : off + 32], "big"), int.from_bytes(table[off + 32 : off + 64], "big")
 
 
-def _chain(q, s):
-    """Affine points the table is made of: ({(j, t): 2^(29t+8j) Q for t <= 8},
-    {(j, t): 2^(29t+8j+1) Q for t < 8})."""
+def _chain(q, s, w):
+    """Affine points the table is made of: ({(j, t): 2^(r t + 8 j) Q for t < w},
+    {(j, t): 2^(r t + 8 j + 1) Q for t < w - 1}), r = rows(w)."""
+    r = rows(w)
     want = {}
     for j in range(s):
-        for t in range(_TEETH):
-            want[29 * t + 8 * j] = ("b", j, t)
-            if t < 8:
-                want[29 * t + 8 * j + 1] = ("d", j, t)
+        for t in range(w):
+            want[r * t + 8 * j] = ("b", j, t)
+            if t < w - 1:
+                want[r * t + 8 * j + 1] = ("d", j, t)
     top = max(want)
     X, Y, Z = q[0], q[1], 1
     keys = []
@@ -106,14 +116,14 @@ def _chain(q, s):
     return base, dbl
 
 
-def _first(base, s):
-    """Affine E_j[0] = 2^(8j) (2^232 - sum_{t<8} 2^(29t)) Q for j < s."""
+def _first(base, s, w):
+    """Affine E_j[0] = 2^(8j) (2^(r(w-1)) - sum_{t<w-1} 2^(rt)) Q for j < s."""
     jac = []
     p = _P
     for j in range(s):
-        X, Y = base[(j, 8)]
+        X, Y = base[(j, w - 1)]
         Z = 1
-        for t in range(8):
+        for t in range(w - 1):
             x, y = base[(j, t)]
             X, Y, Z = p256.jadd_affine(X, Y, Z, x, p - y)
         jac.append((X, Y, Z))
@@ -145,41 +155,41 @@ def _popcount(i):
     return n
 
 
-def _put(out, where, points):
+def _put(out, where, points, w):
     for (j, i), (x, y) in zip(where, points):
-        off = _HDR + (j * _E + i) * _PT
+        off = _HDR + ((j << (w - 1)) + i) * _PT
         out[off : off + 32] = x.to_bytes(32, "big")
         out[off + 32 : off + 64] = y.to_bytes(32, "big")
 
 
-def build(pub, s=4):
+def build(pub, s=4, w=KEY_TEETH):
     """The comb table of a SEC1 point, as bytes (the device-side builder)."""
-    return bytes(_build(pub, s))
+    return bytes(_build(pub, s, w))
 
 
-def _build(pub, s):
+def _build(pub, s, w):
     q = p256.decode_point(pub)
-    if q is None or s not in (1, 4):
+    if q is None or (w, s) not in SHAPES:
         from kiosk.crypto import CryptoError
 
-        raise CryptoError("not a P-256 point, or s not 1 or 4")
-    out = bytearray(table_size(s))
-    out[:_HDR] = header(s)
-    base, dbl = _chain(q, s)
-    _put(out, [(j, 0) for j in range(s)], _first(base, s))
+        raise CryptoError("not a P-256 point, or no such table shape")
+    out = bytearray(table_size(s, w))
+    out[:_HDR] = header(s, w)
+    base, dbl = _chain(q, s, w)
+    _put(out, [(j, 0) for j in range(s)], _first(base, s, w), w)
     base = None
-    # E[I] = E[I - low bit t] + 2^(29t+8j+1) Q, level by level (bits set in
-    # I); one shared inversion per (level, block) keeps the working set small
-    for level in range(1, 9):
+    # E[I] = E[I - low bit t] + 2^(r t + 8 j + 1) Q, level by level (bits set
+    # in I); one shared inversion per (level, block) keeps the working set small
+    for level in range(1, w):
         for j in range(s):
-            todo = [(j, i) for i in range(1, 256) if _popcount(i) == level]
+            todo = [(j, i) for i in range(1, 1 << (w - 1)) if _popcount(i) == level]
             jac = []
             for _, i in todo:
                 low = i & -i
-                xa, ya = _entry(out, j, i ^ low)
+                xa, ya = _entry(out, j, i ^ low, w)
                 xd, yd = dbl[(j, _popcount(low - 1))]
                 jac.append(p256.jadd_affine(xa, ya, 1, xd, yd))
-            _put(out, todo, _normalize(jac))
+            _put(out, todo, _normalize(jac), w)
             jac = None
     return out
 
@@ -193,21 +203,22 @@ def check(pub, table):
 
 
 def _check(pub, table):
-    s = _sub(table)
+    ws = shape(table)
     q = p256.decode_point(pub)
-    if not s or q is None:
+    if ws is None or q is None:
         return False
+    w, s = ws
     p = _P
-    base, dbl = _chain(q, s)
-    for j, want in enumerate(_first(base, s)):
-        if _entry(table, j, 0) != want:
+    base, dbl = _chain(q, s, w)
+    for j, want in enumerate(_first(base, s, w)):
+        if _entry(table, j, 0, w) != want:
             return False
     for j in range(s):
-        for i in range(1, 256):
+        for i in range(1, 1 << (w - 1)):
             low = i & -i
-            xa, ya = _entry(table, j, i ^ low)
+            xa, ya = _entry(table, j, i ^ low, w)
             xd, yd = dbl[(j, _popcount(low - 1))]
-            xc, yc = _entry(table, j, i)
+            xc, yc = _entry(table, j, i, w)
             if not p256.on_curve(xc, yc) or xa == xd or xc == xa or xc == xd:
                 return False
             # A, D and -C on one line: C = A + D
@@ -255,41 +266,45 @@ def forget():
 
 
 def gtable():
-    """G's table (s = 4), built once and kept (call early: 65 KB in one piece)."""
+    """G's table (G_TEETH 11: s = 3; 9: s = 4), built once and kept.
+    Call it early: it wants 196 KB (65 KB) in one piece."""
     global _g
     if _g is None:
-        _g = _build(p256.G_SEC1, 4)  # a bytearray only this module holds
+        w = G_TEETH
+        _g = _build(p256.G_SEC1, 3 if w == 11 else 4, w)  # only this module holds it
     return _g
 
 
 @micropython.viper
-def _recode(kb: ptr8, idx: ptr8, neg: ptr8):
-    # kb: 33-byte big-endian K (261 bits).  For column c < 29, v = bits
-    # 29 t + c of K (t < 9); idx[c] = the stored entry, neg[c] = 1 to subtract
+def _recode(kb: ptr8, idx: ptr16, neg: ptr8, w: int, r: int):
+    # kb: 33-byte big-endian K (w r <= 264 bits).  For column c < r, v = bits
+    # r t + c of K (t < w); idx[c] = the stored entry, neg[c] = 1 to subtract
+    top = 1 << (w - 1)
     c = 0
-    while c < 29:
+    while c < r:
         v = 0
         t = 0
-        while t < 9:
-            pos = 29 * t + c
+        while t < w:
+            pos = r * t + c
             v |= ((kb[32 - (pos >> 3)] >> (pos & 7)) & 1) << t
             t += 1
-        if v & 256:
-            idx[c] = v & 255
+        if v & top:
+            idx[c] = v - top
             neg[c] = 0
         else:
-            idx[c] = (v ^ 255) & 255
+            idx[c] = top - 1 - v
             neg[c] = 1
         c += 1
 
 
-def digits(k):
-    """(idx, neg) bytearrays of the 29 signed comb columns of 0 <= k < n."""
+def digits(k, w=KEY_TEETH):
+    """(idx, neg) arrays of the rows(w) signed comb columns of 0 <= k < n."""
     if not k & 1:
         k += _N
-    idx = bytearray(_ROW)
-    neg = bytearray(_ROW)
-    _recode(((k + (1 << 261) - 1) >> 1).to_bytes(33, "big"), idx, neg)
+    r = rows(w)
+    idx = array("H", bytes(2 * r))
+    neg = bytearray(r)
+    _recode(((k + (1 << (w * r)) - 1) >> 1).to_bytes(33, "big"), idx, neg, w, r)
     return idx, neg
 
 
@@ -308,18 +323,22 @@ def _dblzz(X, Y, ZZ, ZZZ):
 @micropython.native
 def mul2(u1, u2, qtab):
     """(X, ZZ) of u1*G + u2*Q in XYZZ coordinates (affine x = X/ZZ; ZZ = 0
-    for infinity), for a checked table `qtab` of Q."""
-    s = qtab[6]
-    e = step(s)
-    gstep = 4 // s  # G's table has s = 4; with s = 1 only block 0 is used
-    i1, n1 = digits(u1)
-    i2, n2 = digits(u2)
+    for infinity), for a checked key table `qtab` of Q."""
+    gt = gtable()
+    gw = gt[5]
+    qw = qtab[5]
+    e = steps(qtab[6], qw)
+    i1, n1 = digits(u1, gw)
+    i2, n2 = digits(u2, qw)
     p = _P
     X = 0
     Y = 1
     ZZ = 0
     ZZZ = 0
-    plan = ((i1, n1, memoryview(gtable()), gstep), (i2, n2, memoryview(qtab), 1))
+    plan = (
+        (i1, n1, memoryview(gt), gw - 1, rows(gw), gt[6]),
+        (i2, n2, memoryview(qtab), qw - 1, rows(qw), qtab[6]),
+    )
     for i in range(e - 1, -1, -1):
         if ZZ:
             # doubling, inline copy of _dblzz
@@ -332,12 +351,12 @@ def mul2(u1, u2, qtab):
             Y = (M * (S - X) - W * Y) % p
             ZZ = V * ZZ % p
             ZZZ = W * ZZZ % p
-        for j in range(s):
-            c = j * e + i
-            if c >= _ROW:
-                break
-            for ids, negs, tab, bstep in plan:
-                off = _HDR + (j * bstep * _E + ids[c]) * _PT
+        for ids, negs, tab, sh, r, nb in plan:
+            for j in range(nb):
+                c = j * e + i
+                if c >= r:
+                    break
+                off = _HDR + ((j << sh) + ids[c]) * _PT
                 x2 = int.from_bytes(tab[off : off + 32], "big")
                 y2 = int.from_bytes(tab[off + 32 : off + 64], "big")
                 if negs[c]:

@@ -3,8 +3,8 @@
 u2*Q runs as a left-to-right sliding window (width 5, odd multiples
 Q, 3Q, ..., 31Q precomputed per call: about 52 additions for 256 bits), and
 u1*G rides on the same doubling chain for free: its signed comb columns
-(comb.digits, G's table block 0) are added at bit positions 28..0, so G costs
-29 mixed additions and no doublings of its own.  Jacobian coordinates (a = -3 doubling inline; additions through
+(comb.digits, G's table block 0) are added at bit positions r-1..0, so G costs
+r mixed additions (24 with G's 11-tooth table) and no doublings of its own.  Jacobian coordinates (a = -3 doubling inline; additions through
 p256.jadd_affine, which handles equal and opposite points).
 
 About 0.6x the time of the plain Shamir ladder (p256._shamir, kept as the
@@ -20,7 +20,6 @@ _P = const(0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF)
 _WIDTH = const(5)
 _HDR = const(8)
 _PT = const(64)
-_ROW = const(29)
 
 
 @micropython.viper
@@ -60,8 +59,11 @@ def odd_multiples(qx, qy):
 @micropython.native
 def mul2(u1, u2, qx, qy):
     """Jacobian (X, Z) of u1*G + u2*Q (Z = 0 for infinity); affine x = X/Z^2."""
-    gt = memoryview(comb.gtable())
-    ids, negs = comb.digits(u1)
+    g = comb.gtable()
+    gw = g[5]
+    gt = memoryview(g)
+    ids, negs = comb.digits(u1, gw)
+    grow = comb.rows(gw)
     sched = bytearray(256)
     _slide(u2.to_bytes(32, "big"), sched)
     odd = odd_multiples(qx, qy)
@@ -84,7 +86,7 @@ def mul2(u1, u2, qx, qy):
         if v:
             x2, y2 = odd[v >> 1]
             X, Y, Z = add(X, Y, Z, x2, y2)
-        if b < _ROW:
+        if b < grow:
             off = _HDR + ids[b] * _PT
             y2 = int.from_bytes(gt[off + 32 : off + 64], "big")
             X, Y, Z = add(X, Y, Z, int.from_bytes(gt[off : off + 32], "big"), p - y2 if negs[b] else y2)
