@@ -92,11 +92,14 @@ class Decoder:
                 return
             if a in used or b in used or c in used:
                 continue
+            # finder-like blobs inside a symbol already read are its data
+            # (unless their modules are of another size: a nested symbol)
+            if out and (_inside(out, a) or _inside(out, b) or _inside(out, c)):
+                continue
             sym = self._try_triple(img, dark, a, b, c)
-            if sym is not None:
-                sym.inverted = inverted
             if sym is None:
                 continue
+            sym.inverted = inverted
             dup = False
             for s in out:
                 if s.data == sym.data and _near(s.corners[0], sym.corners[0], 8):
@@ -333,6 +336,31 @@ def _timing_ok(g, dim):
         if g[i * dim + 6] != want:
             bad += 1
     return bad * 4 <= (dim - 16) * 2
+
+
+def _inside(syms, p):
+    """Is centre p inside the quadrilateral of one of the symbols, with a
+    module size like the symbol's?"""
+    for s in syms:
+        q = s.corners
+        dx = q[1][0] - q[0][0]
+        dy = q[1][1] - q[0][1]
+        ms = (dx * dx + dy * dy) ** 0.5 / (17 + 4 * s.version)
+        if not 0.6 * ms < p.ms < 1.6 * ms:
+            continue
+        sign = 0
+        for i in range(4):
+            x0, y0 = q[i]
+            x1, y1 = q[(i + 1) & 3]
+            cr = (x1 - x0) * (p.y - y0) - (y1 - y0) * (p.x - x0)
+            sd = 1 if cr > 0 else -1
+            if sign == 0:
+                sign = sd
+            elif sd != sign:
+                break
+        else:
+            return True
+    return False
 
 
 def _near(p, q, tol):
