@@ -114,11 +114,13 @@ def render(payload, size=(320, 240), seed=0, style="phone", error="m"):
     mod_px = 6
     obj, (cx, cy), qw = (_phone if style == "phone" else _paper)(qr, rng, mod_px)
     # the code spans 50-80 % of the frame height on the sensor and lies
-    # wholly inside the frame (the kiosk's on-screen guide box)
+    # wholly inside the frame (the kiosk's on-screen guide box);
     ow, oh = obj.size
     src = [(0, 0), (ow, 0), (ow, oh), (0, oh)]
     qsrc = [(cx - qw / 2, cy - qw / 2), (cx + qw / 2, cy - qw / 2), (cx + qw / 2, cy + qw / 2), (cx - qw / 2, cy + qw / 2)]
-    target = rng.uniform(0.5, 0.8) * H
+    # at least ~2.3 sensor pixels per module (people fill the on-screen
+    # guide box; below that no decoder reads a blurred code reliably)
+    target = min(max(rng.uniform(0.5, 0.8) * H, 2.3 * ss * qr.width), 0.9 * H)
     ang = math.radians(rng.uniform(-25, 25))
     tilt = rng.uniform(-0.12, 0.12)
     tilt2 = rng.uniform(-0.12, 0.12)
