@@ -245,17 +245,14 @@ class Puller:
     def run(self):
         """Pull until `upto` is covered; raises LinkDown if the port fails
         (set `link` to a new Link and call run() again to resume)."""
-        inflight = {}  # rseq -> (from_seq, max_n, sent_at, first_try)
+        inflight = {}  # rseq -> (from_seq, max_n, sent_at, order)
         cursor = self.covered
+        order = 0
         while self.covered <= self.upto:
             now = time.monotonic()
             for rseq, (f, n, t, _) in list(inflight.items()):
                 if now - t > self._rto():
-                    del inflight[rseq]  # lost: ask again (smaller) below
-                    self.resends += 1
-                    self.batch = max(4, self.batch // 2)
-                    if self._srtt is not None:
-                        self._srtt *= 1.5
+                    self._lost(inflight, rseq)
             while len(inflight) < self.window:
                 if not self._is_covered(self.covered, inflight):
                     pos = self.covered  # a hole at the front: fill it first
@@ -266,16 +263,24 @@ class Puller:
                 if self._is_covered(pos, inflight):
                     cursor = pos + 1
                     continue
-                rseq = self.link.send(READ, struct.pack("<IH", pos, self.batch))
-                inflight[rseq] = (pos, self.batch, time.monotonic(), True)
+                n = self.batch
+                later = [f for f in self._done if f > pos] + [v[0] for v in inflight.values() if v[0] > pos]
+                if later:
+                    n = max(1, min(n, min(later) - pos))
+                order += 1
+                rseq = self.link.send(READ, struct.pack("<IH", pos, n))
+                inflight[rseq] = (pos, n, time.monotonic(), order)
                 if pos >= cursor:
-                    cursor = pos + self.batch
+                    cursor = pos + n
             for cmd, rseq, status, data in self.link.receive(0.05):
                 req = inflight.pop(rseq, None)
                 if cmd != READ or req is None:
                     continue
                 if status:
                     raise LinkError("kiosk refused READ: %s" % STATUS.get(status, status))
+                # the kiosk answers in order: anything sent before this is lost
+                for k in [k for k, v in inflight.items() if v[3] < req[3]]:
+                    self._lost(inflight, k)
                 self._answer(req, data)
             inflight = {k: v for k, v in inflight.items() if v[0] + v[1] > self.covered}
             cursor = max(cursor, self.covered)
@@ -283,8 +288,13 @@ class Puller:
                 self.checkpoint()
         self.checkpoint()
 
+    def _lost(self, inflight, rseq):
+        del inflight[rseq]  # asked again (smaller) by the send loop
+        self.resends += 1
+        self.batch = max(4, self.batch // 2)
+
     def _answer(self, req, data):
-        f, n, t, first = req
+        f, n, t, _ = req
         rtt = time.monotonic() - t
         self._srtt = rtt if self._srtt is None else 0.8 * self._srtt + 0.2 * rtt
         self.batch = min(self.max_batch, self.batch + 8)
