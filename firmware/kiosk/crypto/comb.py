@@ -22,7 +22,7 @@ with a key table of s = 4 blocks (s = 1: 28).  Bytes (docs/crypto.md):
 
 Key tables: w = 9, s = 1 or 4.  G's table: w = 11, s = 3 (3072 points,
 196 KB, 24 additions), or w = 9, s = 4 (65 KB, 29 additions) on a board that
-sets G_TEETH = 9 before the first verify.  It is built here on first use and
+sets G_TEETH = 9 before the first verify or when the big one does not fit.  It is built here on first use and
 kept in RAM (call gtable() at start-up: it wants one unfragmented piece).
 
 check() proves a table is exactly P's: E_j[0] is recomputed from a doubling
@@ -270,8 +270,16 @@ def gtable():
     Call it early: it wants 196 KB (65 KB) in one piece."""
     global _g
     if _g is None:
-        w = G_TEETH
-        _g = _build(p256.G_SEC1, 3 if w == 11 else 4, w)  # only this module holds it
+        if G_TEETH == 11:
+            try:
+                _g = _build(p256.G_SEC1, 3, 11)  # only this module holds it
+            except MemoryError:
+                pass  # not enough RAM in one piece: the 65 KB table will do
+        if _g is None:
+            import gc
+
+            gc.collect()
+            _g = _build(p256.G_SEC1, 4, 9)
     return _g
 
 
