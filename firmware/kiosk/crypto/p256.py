@@ -6,15 +6,17 @@ verify(pub, msg, sig, table=None) -> bool
     anything malformed gives False (only MemoryError is passed on, so that a
     caller can tell "out of memory" from "bad signature").
 
+With the issuer's comb table (kiosk.crypto.comb, built on the host by
+`kioskctl trust build`) both multiplications are fixed-base signed combs that
+share one short doubling chain.  A table is fully checked against its key
+(check_table, ~11 ms on the unix port) the first time it is used and the
+answer is cached; a table that fails the check is ignored (the fallback
+runs), so verify(pub, msg, sig, table) == verify(pub, msg, sig) for every
+table, and a corrupted table can never turn a forgery into a pass.
+
 Without a table, u2*Q runs as a sliding window in Jacobian coordinates and
 u1*G rides on its doubling chain with G's comb (kiosk.crypto.window); the
-plain Shamir ladder (_shamir) stays here as the reference the tests use.  With the issuer's comb table (kiosk.crypto.comb, built
-on the host by `kioskctl trust build`) both multiplications are fixed-base
-combs that share one short doubling chain.  A table is fully checked against
-its key (check_table, ~11 ms on the unix port) the first time it is used and
-the answer is cached; a table that fails the check is ignored (the plain
-ladder runs), so verify(pub, msg, sig, table) == verify(pub, msg, sig) for
-every table, and a corrupted table can never turn a forgery into a pass.
+plain Shamir ladder (_shamir) stays here as the reference the tests use.
 
 Big-int field arithmetic is written inline: in MicroPython a function call
 returning a tuple costs about as much as a field multiplication, and every
