@@ -83,6 +83,7 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
     bw = int(dims[2])
     bh = int(dims[3])
     inv = int(dims[5])
+    nb = bw * bh
     by = 0
     while by < bh:
         cy = by
@@ -104,6 +105,7 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
                 s += int(blk[o - 2]) + int(blk[o - 1]) + int(blk[o]) + int(blk[o + 1]) + int(blk[o + 2])
                 j += 1
             t = s // 25
+            blk[nb + by * bw + bx] = t
             # pixels of this block only (edge blocks are clamped for their
             # statistics, not for their pixels), so dst may be src
             y0 = by << 3
@@ -141,7 +143,11 @@ class Binarizer:
         bw = (width + 7) >> _BLOCK_SHIFT
         bh = (height + 7) >> _BLOCK_SHIFT
         self.out = None if inplace else bytearray(width * height)
-        self.blocks = bytearray(bw * bh)
+        # block black points, then each block's threshold (used again by
+        # the grey-level sampler)
+        self.blocks = bytearray(2 * bw * bh)
+        self.bw = bw
+        self.nb = bw * bh
         self.dims = array.array("i", (width, height, bw, bh, _MIN_CONTRAST, 0))
 
     def run(self, frame, low_contrast=False, invert=False):

@@ -62,9 +62,12 @@ class Decoder:
         # dark-on-light, then light-on-dark: from the negative when the frame
         # is still there, else the same binary image with dark = 0
         passes = ((False, False, 1), (False, False, 0)) if self.inplace else ((False, False, 1), (False, True, 1))
+        self.sampler.gray = None
         for low, inv, dark in passes:
             if dark:
                 img = self.bin.run(frame, low, inv)
+                if not self.inplace:
+                    self.sampler.gray = (frame, self.bin.blocks, self.bin.bw, self.bin.nb, 255 if inv else 0)
             centers = self.finder.find(img, dark)
             most = max(most, len(centers))
             if len(centers) >= 3:
@@ -75,11 +78,13 @@ class Decoder:
         if most < 3 and not self.inplace:
             for inv in (False, True):
                 img = self.bin.run(frame, True, inv)
+                self.sampler.gray = (frame, self.bin.blocks, self.bin.bw, self.bin.nb, 255 if inv else 0)
                 centers = self.finder.find(img, 1)
                 if len(centers) >= 3:
                     self._decode_centers(img, 1, centers, out, inv)
                 if out:
                     break
+        self.sampler.gray = None
         return out
 
     def _late(self):

@@ -26,12 +26,16 @@ _MAX_DIM = const(181)
 
 
 @micropython.viper
-def _grid(img: ptr8, out: ptr8, prm: ptr32) -> int:
+def _grid(img: ptr8, out: ptr8, prm: ptr32, thr: ptr8) -> int:
     # prm: w, h, n, dark, X, Y, W at module centre (0.5, 0.5), then the
     # per-column increments dXu, dYu, dWu and per-row dXv, dYv, dWv (all
     # biased by _BIAS, increments carrying sh extra fraction bits), sh, and
     # the module rows r0..r1 and columns c0..c1 to sample (a cell of a
-    # piecewise grid, or the whole symbol).
+    # piecewise grid, or the whole symbol), then mode, bw, nb, inv: mode 1
+    # reads img as the grey frame, interpolates bilinearly at the exact
+    # sub-pixel point (8-bit fractions) and compares with the binarizer's
+    # threshold for that 8x8 block (thr[nb + block]); mode 0 reads the
+    # binary image at the pixel.
     # Module (r, c) samples pixel (X/W, Y/W) with
     # X = X0 + ((c*dXu + r*dXv) >> sh): nothing accumulates, and every
     # intermediate stays below 2^28 (the caller checks), exact on 32 bits.
@@ -53,6 +57,10 @@ def _grid(img: ptr8, out: ptr8, prm: ptr32) -> int:
     r1 = int(prm[15])
     c0 = int(prm[16])
     c1 = int(prm[17])
+    mode = int(prm[18])
+    bw = int(prm[19])
+    nb = int(prm[20])
+    inv = int(prm[21])
     miss = 0
     r = r0
     while r < r1:
@@ -65,11 +73,31 @@ def _grid(img: ptr8, out: ptr8, prm: ptr32) -> int:
             v = 0
             W = W0 + ((c * dWu + wr) >> sh)
             if W > 0:
-                px = (X0 + ((c * dXu + xr) >> sh)) // W
-                py = (Y0 + ((c * dYu + yr) >> sh)) // W
+                X = X0 + ((c * dXu + xr) >> sh)
+                Y = Y0 + ((c * dYu + yr) >> sh)
+                px = X // W
+                py = Y // W
                 if px >= 0 and py >= 0 and px < w and py < h:
-                    if int(img[py * w + px]) == dark:
-                        v = 1
+                    if mode == 0:
+                        if int(img[py * w + px]) == dark:
+                            v = 1
+                    else:
+                        g = int(img[py * w + px])
+                        # pixel centres sit at +0.5: interpolate from the
+                        # pixel up-left of the point
+                        Xc = X - (W >> 1)
+                        Yc = Y - (W >> 1)
+                        qx = Xc // W
+                        qy = Yc // W
+                        if qx >= 0 and qy >= 0 and qx + 1 < w and qy + 1 < h:
+                            o = qy * w + qx
+                            fx = ((Xc - qx * W) << 8) // W
+                            fy = ((Yc - qy * W) << 8) // W
+                            top = int(img[o]) * (256 - fx) + int(img[o + 1]) * fx
+                            bot = int(img[o + w]) * (256 - fx) + int(img[o + w + 1]) * fx
+                            g = (top * (256 - fy) + bot * fy) >> 16
+                        if (g ^ inv) <= int(thr[nb + (py >> 3) * bw + (px >> 3)]):
+                            v = 1
                 else:
                     miss += 1
             else:
@@ -211,7 +239,8 @@ class Sampler:
     def __init__(self, width, height):
         self.w = width
         self.h = height
-        self.prm = array.array("i", bytes(4 * 18))
+        self.prm = array.array("i", bytes(4 * 22))
+        self.gray = None  # (frame, thresholds, bw, nb, inv) for grey sampling
         self.out = bytearray(0)
 
     def grid(self, img, H, dim, dark):
@@ -276,7 +305,15 @@ class Sampler:
         p[15] = r1
         p[16] = c0
         p[17] = c1
-        return _grid(img, self.out, p)
+        gr = self.gray
+        if gr is not None and dark == 1:
+            p[18] = 1
+            p[19] = gr[2]
+            p[20] = gr[3]
+            p[21] = gr[4]
+            return _grid(gr[0], self.out, p, gr[1])
+        p[18] = 0
+        return _grid(img, self.out, p, img)
 
     def runs(self, img, dark, x0, y0, x1, y1):
         """Dark runs along the segment (x0, y0)-(x1, y1), sampled every ~0.5 px."""
