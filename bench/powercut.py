@@ -195,6 +195,7 @@ class Harness:
         except Exception as e:  # noqa: BLE001
             if not dev.dead:
                 raise
+        log._close_active()  # else the GC closes it later and prints the EIO
         self.cuts += 1
         self.erases += dev.erases
         try:

@@ -189,7 +189,7 @@ class Link:
                 "device": dev.decode("utf-8", "replace"), "firmware": fw}
 
     def stats(self):
-        vals = struct.unpack("<IIIIIIIB", self.request(STATS))
+        vals = struct.unpack_from("<IIIIIIIB", self.request(STATS))
         keys = ("count", "unacked", "dropped", "capacity", "oldest_seq", "durable_seq", "ack_seq", "full")
         return dict(zip(keys, vals))
 
@@ -197,7 +197,7 @@ class Link:
         return parse_read(self.request(READ, struct.pack("<IH", from_seq, max_n)))
 
     def ack(self, seq):
-        return struct.unpack("<I", self.request(ACK, struct.pack("<I", seq)))[0]
+        return struct.unpack_from("<I", self.request(ACK, struct.pack("<I", seq)))[0]
 
 
 def parse_read(data):
