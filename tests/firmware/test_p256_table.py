@@ -200,3 +200,16 @@ def test_builder_refuses_non_points():
     for bad in (b"\x04" + bytes(64), p256.G_SEC1[:-1], p256.G_SEC1[:1] + bytes(32) + p256.G_SEC1[33:]):
         mpassert.raises(CryptoError, comb.build, bad)
     mpassert.raises(CryptoError, comb.build, p256.G_SEC1, 2)
+
+
+def test_zero_scalars():
+    # u1 = 0 happens when SHA-256(msg) = 0 mod n; recoding turns 0 into n.
+    from kiosk.crypto import window
+
+    label, pub, msg, sig, ok = _valid(1)[0]
+    tab = comb.build(pub)
+    qx, qy = p256.decode_point(pub)
+    for u1, u2 in ((0, 5), (5, 0), (0, 0), (0, (1 << 255) + 7)):
+        mpassert.eq(_same_x(comb.mul2(u1, u2, tab), p256._shamir(u1, u2, qx, qy)), True, "%x %x" % (u1, u2))
+        X, Z = window.mul2(u1, u2, qx, qy)
+        mpassert.eq(_same_x((X, Z * Z), p256._shamir(u1, u2, qx, qy)), True, "window %x %x" % (u1, u2))
