@@ -318,6 +318,10 @@ class Decoder:
                 if e2 < e:
                     e, dp, H = e2, q, H2
                     better = moved = True
+                    # the best fit is not always the best read: try each step
+                    sym = self._read_grid(self._sample_format(img, dark, H, dim), H, dim, ver, mirrored)
+                    if sym is not None:
+                        return sym
                     break
             if not better:
                 step *= 0.5
