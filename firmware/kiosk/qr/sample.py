@@ -5,12 +5,18 @@ scales the projective map (numerators and denominator are linear in the
 module coordinates) to fixed point once per grid (16 fractional bits, up to
 8 more for the increments; every intermediate stays below 2^28 so the loop
 is exact on 32-bit targets; a map that would not fit is rejected) and one
-viper loop divides per module to get the pixel. Modules that fall outside the frame read as light and are counted:
-a grid mostly outside the frame is rejected by the caller.
+viper loop divides per module to get the pixel. With the grey frame at
+hand (`Sampler.gray`), each module is read by bilinear interpolation at its
+exact sub-pixel centre and compared with the binarizer's threshold for that
+block; otherwise the binary image is read at the pixel. `grid_cells()`
+samples a piecewise grid (one homography per cell between alignment
+patterns). Modules that fall outside the frame read as light and are
+counted: a grid mostly outside the frame is rejected by the caller.
 
-`Sampler.ring(img, ...)` scores an alignment-pattern candidate: 25 samples
-of the 5x5 pattern (dark centre, light ring, dark ring) in a local affine
-frame, returning how many agree.
+`Sampler.search(...)` scores a finder (7x7) or alignment (5x5) template at
+every offset of a small lattice in the local module frame and returns the
+best score and the centroid of the offsets reaching it. `Sampler.runs()`
+counts dark runs along a segment (timing patterns).
 """
 
 import array
@@ -84,12 +90,13 @@ def _grid(img: ptr8, out: ptr8, prm: ptr32, thr: ptr8) -> int:
                     else:
                         g = int(img[py * w + px])
                         # pixel centres sit at +0.5: interpolate from the
-                        # pixel up-left of the point
+                        # pixel up-left of the point (W < 2^20 keeps the
+                        # 8-bit fractions inside 32 bits)
                         Xc = X - (W >> 1)
                         Yc = Y - (W >> 1)
                         qx = Xc // W
                         qy = Yc // W
-                        if qx >= 0 and qy >= 0 and qx + 1 < w and qy + 1 < h:
+                        if qx >= 0 and qy >= 0 and qx + 1 < w and qy + 1 < h and W < 0x100000:
                             o = qy * w + qx
                             fx = ((Xc - qx * W) << 8) // W
                             fy = ((Yc - qy * W) << 8) // W
