@@ -4,19 +4,22 @@ Layout under `root` (a directory on a mounted vfs.VfsLfs2):
     meta            b"KLOG" + log id (u32) + CRC32: written once, names this log
     state           ack cursor (u32) + dropped count (u32) + CRC32
     XXXXXXXX.seg    segment: consecutive 32-byte records, XXXXXXXX = hex seq of the first
+    j/0 .. j/3      journal: the newest <= 16 records, 4 per file (inline in metadata)
 Every file update is a littlefs sync or an atomic rename, so a power cut leaves
-either the old or the new version. Records are written only by appending to
-the newest segment and removed only as whole segments, after the host's
-acknowledgement is durable in `state`.
+either the old or the new version. Records are appended to the journal (a
+metadata commit, no block erase) and moved 16+ at a time to the newest
+segment (one block copy), then the journal is cleared; recovery ignores
+journal records already in a segment. Whole segments are removed only after
+the host's acknowledgement is durable in `state`.
 
 Group commit: `append()` only fills a preallocated RAM buffer; `tick(now_ms)`
-(called at least every 100 ms, or run `committer()` as an asyncio task) syncs
-the buffer once the oldest pending record is `commit_ms` old (default 500 ms),
-so a record is durable within 1 s of its verdict. `durable_seq` is the newest
+(call at least every 100 ms, or run `committer()` as an asyncio task) commits
+once the oldest pending record is `commit_ms` old (default 500 ms), so a
+record is durable within 1 s of its verdict; `durable_seq` is the newest
 record that survives a power cut.
 
 Full flash: a new segment is started only while `reserve` blocks stay free.
-When full, committed records are kept, new records are refused and counted in
+When full, stored records are kept, new ones are refused and counted in
 `dropped` (persisted, shown by `stats()` and the serial protocol).
 """
 
@@ -30,6 +33,9 @@ from micropython import const
 from kiosk.records import SIZE, RecordError, check, encode_into, seq_of
 
 _ENOSPC = const(28)
+_JFILES = const(4)  # journal files ...
+_JRECS = const(4)  # ... of 4 records (128 bytes: littlefs keeps them inline)
+_JMAX = const(16)
 _ENOENT = const(2)
 _EEXIST = const(17)
 _MAGIC = b"KLOG"
@@ -52,17 +58,23 @@ class Log:
         self._buf = bytearray(group_max * SIZE)
         self._mv = memoryview(self._buf)
         self._rbuf = bytearray(SIZE)
+        self._jbuf = bytearray((_JMAX + group_max) * SIZE)
+        self._jmv = memoryview(self._jbuf)
+        self._jn = 0
+        self._jstale = False
+        self.next_seq = 0
         self.pending = 0
         self._t0 = 0
         self._f = None  # the active segment, open for append
         self._fcount = 0
         self.full = False
         self._state_dirty = False
-        try:
-            os.mkdir(root)
-        except OSError as e:
-            if e.errno != _EEXIST:
-                raise RecordError("cannot create log dir: %s" % e)
+        for d in (root, root + "/j"):
+            try:
+                os.mkdir(d)
+            except OSError as e:
+                if e.errno != _EEXIST:
+                    raise RecordError("cannot create log dir: %s" % e)
         st = os.statvfs(root)
         self.block_size = st[0]
         self.seg_records = seg_records or max(8, st[0] // SIZE)
@@ -132,10 +144,50 @@ class Log:
             os.remove(self._path(self._name(first)))  # nothing durable in it
             segs.pop()
         if not segs and self.ack_seq:
-            last = self.ack_seq
-        self.durable_seq = last
-        self.next_seq = max(last, self.ack_seq) + 1
+            last = max(last, self.ack_seq)
+        self.seg_seq = last
+        self._load_journal()
+        self.durable_seq = last + self._jn
+        self.next_seq = max(self.next_seq, self.durable_seq + 1, self.ack_seq + 1)
         self._delete_acked()
+
+    def _jpath(self, i):
+        return "%s/j/%d" % (self.root, i)
+
+    def _load_journal(self):
+        """Records after the segments, from the small journal files; marks the
+        journal stale when the files hold anything else (a cut while clearing)."""
+        jn = 0
+        stale = False
+        raw = bytearray(_JRECS * SIZE + 1)
+        for i in range(_JFILES):
+            try:
+                with open(self._jpath(i), "rb") as f:
+                    got = f.readinto(raw)
+            except OSError:
+                continue
+            k = got // SIZE
+            if got != k * SIZE or got > _JRECS * SIZE or jn != i * _JRECS:
+                stale = True
+            for j in range(min(k, _JRECS)):
+                off = j * SIZE
+                if check(raw, off) and seq_of(raw, off) == self.seg_seq + jn + 1:
+                    self._jbuf[jn * SIZE : (jn + 1) * SIZE] = memoryview(raw)[off : off + SIZE]
+                    jn += 1
+                else:
+                    stale = True
+        self._jn = jn
+        self._jstale = stale
+
+    def _clear_journal(self):
+        for i in range(_JFILES):
+            try:
+                os.remove(self._jpath(i))
+            except OSError as e:
+                if e.errno != _ENOENT:
+                    raise
+        self._jn = 0
+        self._jstale = False
 
     @staticmethod
     def _name(first):
@@ -163,7 +215,7 @@ class Log:
         segs = self.segs
         active = segs[-1] if (segs and self._f) else None
         while segs and segs[0] != active:
-            end = segs[1] - 1 if len(segs) > 1 else self.durable_seq
+            end = segs[1] - 1 if len(segs) > 1 else self.seg_seq
             if end > self.ack_seq:
                 break
             os.remove(self._path(self._name(segs[0])))
@@ -223,40 +275,73 @@ class Log:
                 raise RecordError("log state write failed: %s" % e)
 
     def commit(self):
-        """Make every pending record durable (littlefs sync)."""
-        done = 0
+        """Make every pending record durable. A few records go to the journal
+        (small inline files: a littlefs metadata commit, no block erase); once
+        it holds 16, journal and pending records are appended to the segment
+        in one sync (one block copy for 16+ records)."""
         n = self.pending
-        try:
-            while done < n:
-                if self._f is None:
-                    if not self._has_room():
-                        self.full = True
-                        break
-                    first = seq_of(self._buf, done * SIZE)
-                    self._f = open(self._path(self._name(first)), "wb")
-                    self._fcount = 0
-                    self.segs.append(first)
-                k = min(n - done, self.seg_records - self._fcount)
-                self._f.write(self._mv[done * SIZE : (done + k) * SIZE])
-                self._f.flush()
-                done += k
-                self._fcount += k
-                self.durable_seq = seq_of(self._buf, (done - 1) * SIZE)
-                if self._fcount >= self.seg_records:
-                    self._f.close()
-                    self._f = None
-        except OSError as e:
-            self._close_active()
-            if e.errno != _ENOSPC:
+        if n:
+            last = seq_of(self._buf, (n - 1) * SIZE)
+            try:
+                if not self._jstale and self._jn + n <= _JMAX:
+                    self._journal_write(n)
+                else:
+                    self._flush_segments(n)
+            except OSError as e:
                 self.pending = 0
-                raise RecordError("log write failed: %s" % e)
-            self.full = True
-        if done < n:
-            self.dropped += n - done
-            self._state_dirty = True
-        self.pending = 0
+                self._close_active()
+                if e.errno != _ENOSPC:
+                    raise RecordError("log write failed: %s" % e)
+                self._recover()  # resync with what the flash holds
+                self.full = True
+            self.pending = 0
+            if last > self.durable_seq:
+                self.dropped += min(n, last - self.durable_seq)
+                self._state_dirty = True
         if self._state_dirty:
             self._try_save_state()
+
+    def _journal_write(self, n):
+        done = 0
+        while done < n:
+            used = self._jn % _JRECS
+            k = min(_JRECS - used, n - done)
+            with open(self._jpath(self._jn // _JRECS), "ab" if used else "wb") as f:
+                f.write(self._mv[done * SIZE : (done + k) * SIZE])
+            self._jmv[self._jn * SIZE : (self._jn + k) * SIZE] = self._mv[done * SIZE : (done + k) * SIZE]
+            self._jn += k
+            done += k
+            self.durable_seq = seq_of(self._jbuf, (self._jn - 1) * SIZE)
+
+    def _flush_segments(self, n):
+        jn = self._jn
+        total = jn + n
+        self._jmv[jn * SIZE : total * SIZE] = self._mv[: n * SIZE]
+        done = 0
+        while done < total:
+            if self._f is None:
+                if not self._has_room():
+                    self.full = True
+                    break
+                first = seq_of(self._jbuf, done * SIZE)
+                self._f = open(self._path(self._name(first)), "wb")
+                self._fcount = 0
+                self.segs.append(first)
+            k = min(total - done, self.seg_records - self._fcount)
+            self._f.write(self._jmv[done * SIZE : (done + k) * SIZE])
+            self._f.flush()
+            done += k
+            self._fcount += k
+            self.seg_seq = seq_of(self._jbuf, (done - 1) * SIZE)
+            if self._fcount >= self.seg_records:
+                self._f.close()
+                self._f = None
+        if done >= jn:
+            self.durable_seq = max(self.durable_seq, self.seg_seq)
+            self._clear_journal()
+        elif done:
+            self._close_active()
+            self._recover()  # part of the journal moved: reload it from flash
 
     def _close_active(self):
         f, self._f = self._f, None
@@ -284,7 +369,7 @@ class Log:
         return self.ack_seq
 
     def oldest_seq(self):
-        return self.segs[0] if self.segs else self.durable_seq + 1
+        return self.segs[0] if self.segs else self.seg_seq + 1
 
     def read_into(self, from_seq, buf, max_n):
         """Copy up to max_n intact committed records with seq >= from_seq into
@@ -297,9 +382,9 @@ class Log:
         while i > 0 and segs[i] > seq:
             i -= 1
         mv = memoryview(buf)
-        while n < max_n and seq <= self.durable_seq and i < len(segs):
+        while n < max_n and seq <= self.seg_seq and i < len(segs):
             first = segs[i]
-            end = segs[i + 1] - 1 if i + 1 < len(segs) else self.durable_seq
+            end = segs[i + 1] - 1 if i + 1 < len(segs) else self.seg_seq
             if seq > end:
                 i += 1
                 if i < len(segs):
@@ -321,6 +406,12 @@ class Log:
                     kept += 1
             n += kept
             seq += k  # records missing or corrupt in this range are skipped
+        seq = max(seq, self.seg_seq + 1) if n < max_n else seq
+        while n < max_n and seq <= self.durable_seq:  # the journal, from RAM
+            j = (seq - self.seg_seq - 1) * SIZE
+            mv[n * SIZE : (n + 1) * SIZE] = self._jmv[j : j + SIZE]
+            n += 1
+            seq += 1
         return n, seq
 
     def records(self, from_seq=0):
