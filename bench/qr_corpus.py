@@ -1,6 +1,7 @@
 """QR decoding benchmark: our MicroPython decoder vs zxing-cpp, ZBar, quirc, OpenCV.
 
     .venv/bin/python bench/qr_corpus.py [--synth N] [--no-corpus] [--only SUBSTR]
+                                        [--inplace] [--no-peers]
 
 Corpus: ../shared/corpus/qr (manifest.json). An image counts as decoded when
 the decoded payload bytes equal an expected `hex` exactly, for every expected
@@ -141,13 +142,13 @@ def synth_items(n, tmp, seed=1):
     return items
 
 
-def run_set(items, peer_fns, label):
+def run_set(items, peer_fns, label, inplace=False):
     from PIL import Image
 
     names = ["ours"] + list(peer_fns)
     res = {n: {} for n in names}
     times = {n: [] for n in names}
-    ours = sim_decode.decode_files([it["path"] for it in items])
+    ours = sim_decode.decode_files([it["path"] for it in items], inplace=inplace)
     for it, (_, payloads, ms, err) in zip(items, ours):
         res["ours"][it["id"]] = matched(it["expected"], it["match"], [{p} for p in payloads])
         if ms is not None:
@@ -193,14 +194,16 @@ def main(argv=None):
     ap.add_argument("--synth", type=int, default=60, help="number of synthetic kiosk frames (0: none)")
     ap.add_argument("--no-corpus", action="store_true")
     ap.add_argument("--only", help="only corpus images whose id contains this")
+    ap.add_argument("--inplace", action="store_true", help="our decoder binarizes in place (small-heap path)")
+    ap.add_argument("--no-peers", action="store_true")
     args = ap.parse_args(argv)
-    fns = peers()
+    fns = {} if args.no_peers else peers()
     print("peers:", ", ".join(fns) or "none (pip install -r requirements-bench.lock)")
     if not args.no_corpus:
-        run_set(load_corpus(args.only), fns, "corpus/qr")
+        run_set(load_corpus(args.only), fns, "corpus/qr", args.inplace)
     if args.synth:
         with tempfile.TemporaryDirectory() as tmp:
-            run_set(synth_items(args.synth, tmp), fns, "synthetic kiosk frames")
+            run_set(synth_items(args.synth, tmp), fns, "synthetic kiosk frames", args.inplace)
     return 0
 
 

@@ -19,6 +19,7 @@ from kioskctl.errors import KioskError
 def register(sub):
     p = sub.add_parser("decode", help="decode QR codes in images with the firmware decoder")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PGM (P5) or any image pillow reads")
+    p.add_argument("--inplace", action="store_true", help="binarize frames in place (the small-heap kiosk path)")
     p.add_argument("--heapsize", default=None, help="MicroPython heap size (default 32M: many frame sizes in one process)")
     p.set_defaults(func=run)
 
@@ -65,12 +66,13 @@ def format_payload(data):
     return text
 
 
-def decode_files(images, heapsize=None):
+def decode_files(images, heapsize=None, inplace=False):
     """Yield (image, [payload bytes], time_ms or None, error or None)."""
     with tempfile.TemporaryDirectory() as tmp:
         pgms = [to_pgm(p, tmp, i) for i, p in enumerate(images)]
         script = os.path.join(paths.FIRMWARE, "kiosk", "qr", "cli.py")
-        proc = mp.run(script, pgms, heapsize=heapsize or "32M", timeout=60 + 30 * len(pgms), check=False)
+        args = (["--inplace"] if inplace else []) + pgms
+        proc = mp.run(script, args, heapsize=heapsize or "32M", timeout=60 + 30 * len(pgms), check=False)
     out = proc.stdout.decode("utf-8", "replace").splitlines()
     results = [[p, [], None, None] for p in images]
     cur = None
@@ -96,7 +98,7 @@ def decode_files(images, heapsize=None):
 
 
 def run(args):
-    results = decode_files(args.images, args.heapsize)
+    results = decode_files(args.images, args.heapsize, args.inplace)
     status = 0
     for image, payloads, ms, err in results:
         for data in payloads:

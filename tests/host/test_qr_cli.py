@@ -71,3 +71,10 @@ def test_p5_detection(tmp_path):
     assert sim_decode.format_payload(b"abc") == "abc"
     assert sim_decode.format_payload(b"a\nb") == "hex:610a62"
     assert sim_decode.format_payload(b"\xc3") == "hex:c3"
+
+
+def test_inplace_flag(tmp_path):
+    photo.save_pgm(qr_image("in place"), str(tmp_path / "a.pgm"))
+    proc = run("--inplace", str(tmp_path / "a.pgm"), str(tmp_path / "a.pgm"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["in place", "in place"]

@@ -1,6 +1,6 @@
 """Unix-port driver for `kioskctl sim decode`: decode PGM files in one process.
 
-    micropython -m kiosk.qr.cli IMAGE.pgm...   (MICROPYPATH from kioskctl.mp)
+    micropython kiosk/qr/cli.py [--inplace] IMAGE.pgm...   (MICROPYPATH from kioskctl.mp)
 
 For each image it prints `IMG <index>`, then `SYM <hex of data>` per decoded
 symbol, then `TIME_MS <ms>` (the decode alone, timed inside MicroPython), or
@@ -21,6 +21,10 @@ def _hex(b):
 
 
 def main(paths):
+    inplace = False
+    if paths and paths[0] == "--inplace":  # binarize in place, as the kiosk does
+        inplace = True
+        paths = paths[1:]
     buf = None
     for i, path in enumerate(paths):
         print("IMG", i)
@@ -32,7 +36,7 @@ def main(paths):
             continue
         gc.collect()
         t0 = time.ticks_us()
-        syms = decoder.decode(buf, w, h)
+        syms = decoder.decode(buf, w, h, inplace)
         dt = time.ticks_diff(time.ticks_us(), t0)
         for s in syms:
             print("SYM", _hex(s.data))
