@@ -25,7 +25,10 @@ COMMANDS = [
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="kioskctl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="kioskctl",
+        description="Host tools for health-code scan kiosks: keys, test tokens, trust, provisioning, "
+        "log pull, reports and the simulator.")
     parser.add_argument("--version", action="version", version="kioskctl " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
