@@ -267,8 +267,14 @@ class Decoder:
         # cheap gate: the format information must read with the affine grid
         H0 = grid.homography(src + [(dim - 3.5, dim - 3.5)], dst + [(bx + cx - ax, by + cy - ay)])
         r0 = self._sample_format(img, dark, H0, dim)
+        He = None
         if r0 is None:
-            return None
+            # strong perspective bends the affine grid: retry the gate with
+            # the perspective read off the finder edges
+            He = grid.finder_edges_homography(self.sampler, img, dark, dst, (a.ms, b.ms, c.ms), dim)
+            r0 = self._sample_format(img, dark, He, dim)
+            if r0 is None:
+                return None
         ver = (dim - 17) >> 2
         if ver >= 7:
             try:
@@ -283,12 +289,21 @@ class Decoder:
         # the known function patterns, decode, and if that fails hill-climb
         # the point on the same fit and decode again
         tmpl, nfunc = self._template(ver)
+        w_ = self.w
+        h_ = self.h
         pts = []
         if dim >= 25:
             al = grid.find_alignment(self.sampler, img, dark, a, b, c, dim)
             if al is not None:
                 pts.append(((dim - 6.5, dim - 6.5), al))
         pts.append(((dim - 3.5, dim - 3.5), (bx + cx - ax, by + cy - ay)))
+        # perspective from the finder edges: its own bottom-right corner
+        if He is None:
+            He = grid.finder_edges_homography(self.sampler, img, dark, dst, (a.ms, b.ms, c.ms), dim)
+        if He is not None:
+            ex, ey = grid.apply(He, dim - 3.5, dim - 3.5)
+            if -w_ <= ex <= 2 * w_ and -h_ <= ey <= 2 * h_:
+                pts.append(((dim - 3.5, dim - 3.5), (ex, ey)))
         best = None
         for sp, dp in pts:
             H = grid.homography(src + [sp], dst + [dp])

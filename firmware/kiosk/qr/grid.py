@@ -126,6 +126,58 @@ def homography(src, dst):
     for (u, v), (x, y) in zip(src, dst):
         m.append([u, v, 1.0, 0.0, 0.0, 0.0, -u * x, -v * x, x])
         m.append([0.0, 0.0, 0.0, u, v, 1.0, -u * y, -v * y, y])
+    return _solve8(m)
+
+
+def finder_edges_homography(sampler, img, dark, pts, ms, dim):
+    """Homography from the finder centres and where the lines through them
+    (module row 3.5 and column 3.5) cross the finders' outer edges: 11
+    points whose spacing carries the perspective foreshortening, solved by
+    least squares. pts: refined (x, y) of the top-left, top-right and
+    bottom-left finders; ms: their module sizes. None if an edge is missing."""
+    (ax, ay), (bx, by), (cx, cy) = pts
+    src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
+    dst = [(ax, ay), (bx, by), (cx, cy)]
+    for (px, py), (qx, qy), pm, u_axis, sign in (
+        ((ax, ay), (bx, by), ms[0], 0, 1),
+        ((bx, by), (ax, ay), ms[1], 0, -1),
+        ((ax, ay), (cx, cy), ms[0], 1, 1),
+        ((cx, cy), (ax, ay), ms[2], 1, -1),
+    ):
+        dx = qx - px
+        dy = qy - py
+        d = (dx * dx + dy * dy) ** 0.5
+        if d < 1:
+            return None
+        ex = dx / d
+        ey = dy / d
+        lim = pm * 6 + 4
+        fwd = sampler.edge(img, dark, px, py, ex, ey, lim)
+        back = sampler.edge(img, dark, px, py, -ex, -ey, lim)
+        if fwd <= 0 or back <= 0:
+            return None
+        cu = 3.5 if sign > 0 else dim - 3.5
+        for dist, off in ((fwd, 3.5 * sign), (-back, -3.5 * sign)):
+            dst.append((px + ex * dist, py + ey * dist))
+            src.append((cu + off, 3.5) if u_axis == 0 else (3.5, cu + off))
+    return _least_squares(src, dst)
+
+
+def _least_squares(src, dst):
+    """8-parameter homography from n >= 4 points by the normal equations."""
+    ata = [[0.0] * 9 for _ in range(8)]
+    for (u, v), (x, y) in zip(src, dst):
+        for row in ((u, v, 1.0, 0.0, 0.0, 0.0, -u * x, -v * x, x), (0.0, 0.0, 0.0, u, v, 1.0, -u * y, -v * y, y)):
+            for i in range(8):
+                ri = row[i]
+                if ri:
+                    ai = ata[i]
+                    for k in range(9):
+                        ai[k] += ri * row[k]
+    return _solve8(ata)
+
+
+def _solve8(m):
     for col in range(8):
         piv = col
         best = abs(m[col][col])

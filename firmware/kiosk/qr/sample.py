@@ -226,6 +226,42 @@ def _runs(img: ptr8, prm: ptr32) -> int:
 
 
 @micropython.viper
+def _edge(img: ptr8, prm: ptr32) -> int:
+    # From a finder centre walk n steps of (dx, dy) (* 256, biased): dark
+    # core, light ring, dark ring; return the step at which the walk leaves
+    # the outer dark ring, or -1. prm: w, h, dark, x0, y0, dx, dy, n
+    w = int(prm[0])
+    h = int(prm[1])
+    dark = int(prm[2])
+    x = int(prm[3]) - _RBIAS
+    y = int(prm[4]) - _RBIAS
+    dx = int(prm[5]) - _RBIAS
+    dy = int(prm[6]) - _RBIAS
+    n = int(prm[7])
+    state = 0
+    k = 0
+    while k < n:
+        px = x >> 8
+        py = y >> 8
+        d = 0
+        if px >= 0 and py >= 0 and px < w and py < h:
+            if int(img[py * w + px]) == dark:
+                d = 1
+        if state == 0 and d == 0:
+            state = 1
+        elif state == 1 and d == 1:
+            state = 2
+        elif state == 2 and d == 0:
+            return k
+        x += dx
+        y += dy
+        k += 1
+    if state == 2:
+        return n
+    return -1
+
+
+@micropython.viper
 def _mismatch(g: ptr8, t: ptr8, n: int) -> int:
     # modules where the grid differs from a known template value (t != 2)
     bad = 0
@@ -337,6 +373,24 @@ class Sampler:
         p[6] = int((y1 - y0) * 256 / n) + _RBIAS
         p[7] = n
         return _runs(img, p)
+
+    def edge(self, img, dark, x, y, ex, ey, maxlen):
+        """Distance (pixels, 0.25 px steps) from a finder centre along the
+        unit vector (ex, ey) to the outer edge of the finder, or -1."""
+        n = int(maxlen * 4) + 1
+        if n > 4096:
+            return -1
+        p = self.prm
+        p[0] = self.w
+        p[1] = self.h
+        p[2] = dark
+        p[3] = int(x * 256) + _RBIAS
+        p[4] = int(y * 256) + _RBIAS
+        p[5] = int(ex * 64) + _RBIAS
+        p[6] = int(ey * 64) + _RBIAS
+        p[7] = n
+        k = _edge(img, p)
+        return -1 if k < 0 else k * 0.25
 
     def search(self, img, dark, cx, cy, ux, uy, vx, vy, half, r, step):
         """Best template score around (cx, cy) over offsets -r..r (in steps of
