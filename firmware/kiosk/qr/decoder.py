@@ -129,6 +129,16 @@ class Decoder:
                     return sym
         return None
 
+    def _edge_h(self, img, dark, dst, a, b, c, dim, mirrored):
+        """Finder-edge homography for this module count; the edge walks do
+        not depend on it and are measured once per triple and handedness."""
+        key = ("e", mirrored)
+        m = self._refined.get(key, 0)
+        if m == 0:
+            m = grid.finder_edges(self.sampler, img, dark, dst, (a.ms, b.ms, c.ms))
+            self._refined[key] = m
+        return grid.edges_homography(m, dst, dim)
+
     def _template(self, ver):
         t = self._tmpl.get(ver)
         if t is None:
@@ -271,7 +281,7 @@ class Decoder:
         if r0 is None:
             # strong perspective bends the affine grid: retry the gate with
             # the perspective read off the finder edges
-            He = grid.finder_edges_homography(self.sampler, img, dark, dst, (a.ms, b.ms, c.ms), dim)
+            He = self._edge_h(img, dark, dst, a, b, c, dim, mirrored)
             r0 = self._sample_format(img, dark, He, dim)
             if r0 is None:
                 return None
@@ -299,7 +309,7 @@ class Decoder:
         pts.append(((dim - 3.5, dim - 3.5), (bx + cx - ax, by + cy - ay)))
         # perspective from the finder edges: its own bottom-right corner
         if He is None:
-            He = grid.finder_edges_homography(self.sampler, img, dark, dst, (a.ms, b.ms, c.ms), dim)
+            He = self._edge_h(img, dark, dst, a, b, c, dim, mirrored)
         if He is not None:
             ex, ey = grid.apply(He, dim - 3.5, dim - 3.5)
             if -w_ <= ex <= 2 * w_ and -h_ <= ey <= 2 * h_:

@@ -129,16 +129,15 @@ def homography(src, dst):
     return _solve8(m)
 
 
-def finder_edges_homography(sampler, img, dark, pts, ms, dim):
-    """Homography from the finder centres and where the lines through them
-    (module row 3.5 and column 3.5) cross the finders' outer edges: 11
-    points whose spacing carries the perspective foreshortening, solved by
-    least squares. pts: refined (x, y) of the top-left, top-right and
-    bottom-left finders; ms: their module sizes. None if an edge is missing."""
+def finder_edges(sampler, img, dark, pts, ms):
+    """Where the lines through the finder centres (module row 3.5 and column
+    3.5) cross the finders' outer edges: [(axis, sign, point, fwd, back)] for
+    the top-left finder along both lines, the top-right one along the row
+    and the bottom-left one along the column; None if an edge is missing.
+    Their spacing carries the perspective foreshortening."""
     (ax, ay), (bx, by), (cx, cy) = pts
-    src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
-    dst = [(ax, ay), (bx, by), (cx, cy)]
-    for (px, py), (qx, qy), pm, u_axis, sign in (
+    out = []
+    for (px, py), (qx, qy), pm, axis, sign in (
         ((ax, ay), (bx, by), ms[0], 0, 1),
         ((bx, by), (ax, ay), ms[1], 0, -1),
         ((ax, ay), (cx, cy), ms[0], 1, 1),
@@ -156,10 +155,21 @@ def finder_edges_homography(sampler, img, dark, pts, ms, dim):
         back = sampler.edge(img, dark, px, py, -ex, -ey, lim)
         if fwd <= 0 or back <= 0:
             return None
+        out.append((axis, sign, px, py, ex, ey, fwd, back))
+    return out
+
+
+def edges_homography(edges, pts, dim):
+    """Least-squares homography on the 3 centres and 8 edge points."""
+    if not edges:
+        return None
+    src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
+    dst = list(pts)
+    for axis, sign, px, py, ex, ey, fwd, back in edges:
         cu = 3.5 if sign > 0 else dim - 3.5
         for dist, off in ((fwd, 3.5 * sign), (-back, -3.5 * sign)):
             dst.append((px + ex * dist, py + ey * dist))
-            src.append((cu + off, 3.5) if u_axis == 0 else (3.5, cu + off))
+            src.append((cu + off, 3.5) if axis == 0 else (3.5, cu + off))
     return _least_squares(src, dst)
 
 
