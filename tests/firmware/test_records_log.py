@@ -154,3 +154,58 @@ def test_wear_at_one_scan_per_second():
     per = dev.erases / n
     print("erases per record at 1 scan/s:", per)
     mpassert.eq(per < 2.5, True, "erases/record %r" % per)
+
+
+def test_committer_task_makes_a_record_durable_within_a_second():
+    import asyncio
+
+    mem, dev = fresh()
+    log = Log("/t/log")
+
+    async def main():
+        task = asyncio.create_task(log.committer())
+        await asyncio.sleep_ms(30)
+        log.append(rec(1))
+        t0 = time.ticks_ms()
+        while log.durable_seq < 1 and time.ticks_diff(time.ticks_ms(), t0) < 3000:
+            await asyncio.sleep_ms(10)
+        task.cancel()
+        return time.ticks_diff(time.ticks_ms(), t0)
+
+    dt = asyncio.run(main())
+    mpassert.eq(log.durable_seq, 1)
+    mpassert.eq(dt <= 1000, True, "durable after %d ms" % dt)
+
+
+def test_cut_at_every_step_of_moving_the_journal_into_a_segment():
+    base = None
+    for k in range(40):
+        mem, dev = fresh(blocks=24)
+        log = Log("/t/log", seg_records=16)
+        for i in range(14):  # 14 in the journal (commits of 2), then a move of 14 + 4
+            log.append(rec(i))
+            if i % 2:
+                log.commit()
+        mpassert.eq((log._jn, log.segs), (14, []))
+        for i in range(4):
+            log.append(rec(100 + i))
+        dev.arm(k)
+        try:
+            log.commit()
+            done = True
+        except Exception:  # noqa: BLE001 - the cut
+            done = False
+        remount(mem)
+        log = Log("/t/log", seg_records=16)
+        seqs = [r.seq for r in all_records(log)]
+        want = list(range(1, 19)) if done else seqs[:]
+        mpassert.eq(seqs[:14], list(range(1, 15)), "cut %d lost committed records" % k)
+        mpassert.eq(seqs, list(range(1, len(seqs) + 1)), "cut %d: %r" % (k, seqs))
+        mpassert.eq(seqs, want)
+        for i in range(20):  # the log goes on after the cut
+            log.append(rec(200 + i))
+        log.commit()
+        mpassert.eq([r.seq for r in all_records(log)], list(range(1, len(seqs) + 21)))
+        if done and base is None:
+            base = k
+    mpassert.eq(base is not None and base > 0, True, "never completed the move: %r" % base)

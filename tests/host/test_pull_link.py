@@ -130,3 +130,24 @@ def test_no_kiosk_port_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(list_ports, "comports", lambda: [])
     with pytest.raises(cmd_pull.DeviceError, match="--port"):
         cmd_pull.find_port()
+
+
+def test_port_discovery_by_usb_id_and_description(monkeypatch):
+    from serial.tools import list_ports
+    from serial.tools.list_ports_common import ListPortInfo
+
+    def port(dev, vid=None, pid=None, desc="n/a"):
+        p = ListPortInfo(dev, skip_link_detection=True)
+        p.vid, p.pid, p.description = vid, pid, desc
+        return p
+
+    other = port("/dev/ttyUSB0", 0x0403, 0x6001, "FT232R USB UART")
+    esp = port("/dev/ttyACM0", 0x303A, 0x1001, "USB JTAG/serial debug unit")
+    mp = port("/dev/ttyACM1", 0xF055, 0x9800, "Board in FS mode")
+    monkeypatch.setattr(list_ports, "comports", lambda: [other, esp])
+    assert cmd_pull.find_port() == "/dev/ttyACM0"
+    monkeypatch.setattr(list_ports, "comports", lambda: [other, port("/dev/ttyS9", desc="Health kiosk")])
+    assert cmd_pull.find_port() == "/dev/ttyS9"
+    monkeypatch.setattr(list_ports, "comports", lambda: [esp, mp, other])
+    with pytest.raises(cmd_pull.UsageError, match="ttyACM0, /dev/ttyACM1"):
+        cmd_pull.find_port()
