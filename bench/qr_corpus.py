@@ -186,12 +186,18 @@ def run_set(items, peer_fns, label, inplace=False):
     if "zxing-cpp" in res:
         extra = [i for i in missed if res["zxing-cpp"][i]]
         print("zxing-cpp read, ours missed:", " ".join(extra) if extra else "none")
-    return res, times
+    line = "%s: ours %d/%d, median %.2f ms" % (label, tot["ours"], len(items), med["ours"])
+    if "quirc" in med and med["quirc"]:
+        line += " (%.1fx quirc)" % (med["ours"] / med["quirc"])
+    peers_line = ", ".join("%s %d" % (n, tot[n]) for n in names[1:])
+    if peers_line:
+        line += "; " + peers_line
+    return line
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--synth", type=int, default=60, help="number of synthetic kiosk frames (0: none)")
+    ap.add_argument("--synth", type=int, default=100, help="number of synthetic kiosk frames (0: none)")
     ap.add_argument("--no-corpus", action="store_true")
     ap.add_argument("--only", help="only corpus images whose id contains this")
     ap.add_argument("--inplace", action="store_true", help="our decoder binarizes in place (small-heap path)")
@@ -199,11 +205,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     fns = {} if args.no_peers else peers()
     print("peers:", ", ".join(fns) or "none (pip install -r requirements-bench.lock)")
+    summary = []
     if not args.no_corpus:
-        run_set(load_corpus(args.only), fns, "corpus/qr", args.inplace)
+        summary.append(run_set(load_corpus(args.only), fns, "corpus/qr", args.inplace))
     if args.synth:
         with tempfile.TemporaryDirectory() as tmp:
-            run_set(synth_items(args.synth, tmp), fns, "synthetic kiosk frames", args.inplace)
+            summary.append(run_set(synth_items(args.synth, tmp), fns, "synthetic", args.inplace))
+    print()
+    print("summary: " + " | ".join(summary))
     return 0
 
 
