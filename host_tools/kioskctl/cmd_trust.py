@@ -16,6 +16,8 @@ def register(sub):
     b.add_argument("--key", nargs="+", default=[], metavar="FILE", help="issuer public (or private) keys, PEM")
     b.add_argument("-o", "--out", required=True, metavar="FILE")
     b.add_argument("--no-tables", action="store_true", help="omit precomputed ES256 tables (smaller, slower verify)")
+    b.add_argument("--small-tables", action="store_true",
+                   help="16 KB tables instead of 65 KB (for long signer lists; a little slower verify)")
     b.set_defaults(func=cmd_build)
     i = ts.add_parser("inspect", help="show a trust store, bundle, revocation list or delta")
     i.add_argument("store")
@@ -62,10 +64,11 @@ def cmd_build(args):
         except OSError as exc:
             raise KioskError("cannot read %s: %s" % (path, exc))
         label = os.path.basename(path)
+        blocks = 1 if args.small_tables else 4
         if is_cert:
-            entry = trust.entries_from_cert(data, tables=not args.no_tables)
+            entry = trust.entries_from_cert(data, tables=not args.no_tables, blocks=blocks)
         else:
-            entry = trust.entries_from_key_pem(data, label, tables=not args.no_tables)
+            entry = trust.entries_from_key_pem(data, label, tables=not args.no_tables, blocks=blocks)
         if entry is None:
             print("warning: %s: unsupported key type (ES256 P-256 and RSA 2048-4096 only), skipped" % path, file=sys.stderr)
             continue

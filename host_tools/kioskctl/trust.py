@@ -19,7 +19,7 @@ ALG_PS256 = -37
 FORMAT_VERSION = 1
 
 
-def key_entry(public_key, kid, label, nbf=None, exp=None, tables=True):
+def key_entry(public_key, kid, label, nbf=None, exp=None, tables=True, blocks=4):
     """Trust-store entry for a `cryptography` public key object, or None if unsupported."""
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives import serialization
@@ -33,7 +33,7 @@ def key_entry(public_key, kid, label, nbf=None, exp=None, tables=True):
         if tables:
             from kioskctl import combtab
 
-            entry["tab"] = combtab.build_table(point)
+            entry["tab"] = combtab.build_table(point, blocks)
     elif isinstance(public_key, rsa.RSAPublicKey):
         nums = public_key.public_numbers()
         if not 2048 <= public_key.key_size <= 4096:
@@ -48,7 +48,7 @@ def key_entry(public_key, kid, label, nbf=None, exp=None, tables=True):
     return entry
 
 
-def entries_from_cert(data, label=None, tables=True):
+def entries_from_cert(data, label=None, tables=True, blocks=4):
     from cryptography.hazmat.primitives import serialization
 
     from kioskctl.x509 import parse_cert
@@ -58,10 +58,10 @@ def entries_from_cert(data, label=None, tables=True):
         pub = serialization.load_der_public_key(info.spki_der)
     except ValueError as exc:
         raise KioskError("unsupported public key in certificate: %s" % exc)
-    return key_entry(pub, info.kid, label or info.subject, info.not_before, info.not_after, tables)
+    return key_entry(pub, info.kid, label or info.subject, info.not_before, info.not_after, tables, blocks)
 
 
-def entries_from_key_pem(data, label, tables=True):
+def entries_from_key_pem(data, label, tables=True, blocks=4):
     from cryptography.hazmat.primitives import serialization
 
     try:
@@ -79,7 +79,7 @@ def entries_from_key_pem(data, label, tables=True):
     else:
         der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         kid = hashlib.sha256(der).digest()[:8]
-    return key_entry(pub, kid, label, tables=tables)
+    return key_entry(pub, kid, label, tables=tables, blocks=blocks)
 
 
 MAGIC = b"KTS1"

@@ -39,7 +39,7 @@ def dcc(corpus, tmp_path_factory):
             name = os.path.relpath(path, os.path.join(corpus, "dcc"))
             cases.append((name, d["PREFIX"], parse_instant(ctx["VALIDATIONCLOCK"]), d.get("EXPECTEDRESULTS") or {}))
     trust = str(tmp / "dcc.kts")
-    assert cli.main(["trust", "build", "--no-tables", "--cert"] + certs + ["-o", trust]) == 0
+    assert cli.main(["trust", "build", "--small-tables", "--cert"] + certs + ["-o", trust]) == 0
     results = verify_batch(trust, [(p, at) for _, p, at, _ in cases])
     return list(zip(cases, results))
 

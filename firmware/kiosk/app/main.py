@@ -45,6 +45,9 @@ class App:
             from kiosk.provision.clock import ClockGuard
 
             self.clock = ClockGuard(raw_clock, self.root + "/config")
+        from kiosk.crypto import comb
+
+        comb.gtable()  # G's table early, while the heap is still unfragmented
         self.cfg = config.load(self.root, self.clock.now(), allow_unsigned)
         self._name_server()
         self.ui = None
@@ -68,9 +71,12 @@ class App:
 
     def reload(self, op=None):
         """Re-read the configuration after a provisioning change."""
+        from kiosk.crypto import comb
+
         old = self.cfg
-        self.cfg = config.load(self.root, self.clock.now(), self.allow_unsigned)
         old.close()
+        comb.forget()  # checked-table cache belongs to the old trust store
+        self.cfg = config.load(self.root, self.clock.now(), self.allow_unsigned)
         self.scanner.cfg = self.cfg
         self._name_server()
         if self.ui is not None:

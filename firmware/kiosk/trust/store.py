@@ -133,11 +133,11 @@ def open_file(path):
     def read(off, length):
         if off < 0 or length < 0 or length > 1 << 20:
             raise ValueError("bad table reference")
-        buf = bytearray(length)
         with open(path, "rb") as f:
             f.seek(base + off)
-            if f.readinto(buf) != length:
-                raise ValueError("table outside the store")
+            buf = f.read(length)  # bytes: the table check caches it without a copy
+        if len(buf) != length:
+            raise ValueError("table outside the store")
         return buf
 
     return TrustStore(header, read)
