@@ -90,7 +90,7 @@ def _evaluate(payload, trust, policy, now, revoked, temperature):
         v.reason = "clock_unset"
         return v
     if not key.valid_at(now):
-        v.reason = "expired"
+        v.reason = "not_yet_valid" if key.nbf is not None and now < key.nbf else "expired"
         v.detail = "issuer key outside its validity period"
         return v
     late = _dates(token, now, policy.skew_s)
