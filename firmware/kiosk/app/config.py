@@ -60,19 +60,11 @@ def _read(path, mode="rb"):
         return None
 
 
-def _exists(path):
-    import os
-
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 def _load_trust(cfg, root, now, allow_unsigned):
+    from kiosk.provision.atomic import exists
+
     base = root + "/config/"
-    if allow_unsigned and _exists(base + "trust.kts") and not _exists(base + "trust.ktb"):
+    if allow_unsigned and exists(base + "trust.kts") and not exists(base + "trust.ktb"):
         try:
             from kiosk.trust import store
 

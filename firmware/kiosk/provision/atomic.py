@@ -32,7 +32,7 @@ def _remove(path):
             raise
 
 
-def _exists(path):
+def exists(path):
     try:
         os.stat(path)
         return True
@@ -110,7 +110,7 @@ def _apply(directory, lines):
         op, name = line[:1], line[2:]
         path = directory + "/" + name
         if op == "P":
-            if _exists(path + ".new"):
+            if exists(path + ".new"):
                 os.rename(path + ".new", path)
         elif op == "D":
             _remove(path)
@@ -145,5 +145,5 @@ def makedirs(path):
             cur = "/" if not cur else cur
             continue
         cur = cur + part if cur.endswith("/") or not cur else cur + "/" + part
-        if not _exists(cur):
+        if not exists(cur):
             os.mkdir(cur)

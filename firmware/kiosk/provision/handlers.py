@@ -93,7 +93,7 @@ class Provisioner:
             "venue": dev.get("venue"),
             "admin_kid": _kid(s.admin),
             "operator_kid": _kid(s.operator),
-            "secret_set": _exists(self.dir + "/secret.bin"),
+            "secret_set": atomic.exists(self.dir + "/secret.bin"),
             "wifi_ssid": wifi.get("ssid"),
             "wifi_password_set": bool(wifi.get("password")),
             "clock": self.guard.raw(),
@@ -102,7 +102,7 @@ class Provisioner:
             "bundle_seq": s.bundle_seq,
             "rev_seq": s.rev_seq,
         }
-        if s.operator and _exists(self.dir + "/trust.ktb"):
+        if s.operator and atomic.exists(self.dir + "/trust.ktb"):
             try:
                 from kiosk.trust import bundle
 
@@ -381,14 +381,6 @@ def _json(raw):
         return json.loads(raw) if raw is not None else None
     except ValueError:
         return None
-
-
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
 
 
 def _remove(path):

@@ -11,7 +11,7 @@ A bundle or list that fails its signature or hash is not used and is named
 in `problems` (the kiosk shows "trust list damaged"); nothing here raises.
 """
 
-from kiosk.provision import ProvisionError, state
+from kiosk.provision import ProvisionError, atomic, state
 from kiosk.trust import TrustError
 
 
@@ -37,16 +37,6 @@ class Trust:
             self.revoked = None
 
 
-def _exists(path):
-    import os
-
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 def open_trust(root, now):
     """Trust material under <root>/config, verified with the provisioned operator key."""
     t = Trust()
@@ -61,14 +51,14 @@ def open_trust(root, now):
         return t
     from kiosk.trust import bundle, revocation
 
-    if _exists(d + "/trust.ktb"):
+    if atomic.exists(d + "/trust.ktb"):
         try:
             t.store, t.bundle = bundle.open_bundle(d + "/trust.ktb", st.operator, now)
         except (TrustError, OSError, MemoryError) as exc:
             t.problems.append("trust bundle: %s" % exc)
     else:
         t.problems.append("no trust bundle")
-    if _exists(d + "/revoked.krv"):
+    if atomic.exists(d + "/revoked.krv"):
         try:
             t.revoked = revocation.open_file(d + "/revoked.krv", st.operator)
         except (TrustError, OSError, MemoryError) as exc:
