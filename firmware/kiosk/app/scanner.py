@@ -15,7 +15,7 @@ _REPEAT_MS = const(3000)  # the same code held in front of the camera counts onc
 
 
 class Scanner:
-    def __init__(self, source, clock, cfg, ui=None, feedback=None, log=None, on_verdict=None, revoked=None):
+    def __init__(self, source, clock, cfg, ui=None, feedback=None, log=None, on_verdict=None):
         self.source = source
         self.clock = clock
         self.cfg = cfg
@@ -23,7 +23,6 @@ class Scanner:
         self.feedback = feedback
         self.log = log
         self.on_verdict = on_verdict
-        self.revoked = revoked
         self.scans = 0
         self.shown_ms = None
         self._last = None
