@@ -19,13 +19,16 @@ the host: re-tagging, re-compressing or re-encoding Base45 around a signed
 message keeps its Sig_structure, so those are not forgeries. NO_REASON
 counts verdicts whose reason is not a known reason code. MAX_MS is the
 slowest single verify.check (after a warm-up that validates the issuer
-tables once, as at boot); a payload whose first timing exceeds 20 ms is
-timed twice more and the best of 3 kept, because the machines this runs on
-are shared and a preemption is not the verifier's time. PEAK_HEAP is the
-most heap any one payload allocated in total, measured with the GC paused
-on every 8th payload: an upper bound of its live peak (ES256 big-int
-temporaries dominate it). Workers run under a fixed
-heap (--heap); an "out of memory" verdict is counted and fails the run.
+tables once, as at boot). The machines this runs on are shared, and a
+preemption is not the verifier's time: a payload whose first timing exceeds
+20 ms is timed twice more and the best of 3 kept; those still over 50 ms
+are timed 5 more times after the run and the best kept (the in-run maximum
+is printed too). PEAK_HEAP is the least free heap the most demanding
+payloads need to get their normal verdict: every 8th payload's total
+allocation is measured with the GC paused, and for the 4 hungriest the
+free heap is taken away with ballast and binary-searched (to 1 KB).
+Workers run under a fixed heap (--heap); an "out of memory" verdict is
+counted and fails the run.
 
 Payloads, by layer (see MUTATORS): random bytes and text; prefix variants;
 Base45 character edits; zlib byte edits; COSE/CBOR byte edits re-wrapped in
@@ -353,7 +356,7 @@ def run(count, rng_seed=1, tokens=None, forged=None, trust_bytes=None, now=NOW, 
     seeds = [Seed(t) for t in (tokens or EMBED_TOKENS)]
     signed = set(s.tbs for s in seeds)
     st = {"n": 0, "escaped": 0, "forgeries": 0, "no_reason": 0, "max_ms": 0.0, "peak_heap": 0,
-          "total_ms": 0.0, "seeds_ok": 0, "oom": 0, "base_heap": 0, "retimed": 0, "gc_ms": 0.0, "reasons": {}, "by_mutator": {}, "samples": []}
+          "total_ms": 0.0, "seeds_ok": 0, "oom": 0, "base_heap": 0, "retimed": 0, "gc_ms": 0.0, "alloc_max": 0, "max_ms_run": 0.0, "slow": [], "reasons": {}, "by_mutator": {}, "samples": []}
     for k in trust.keys:  # warm-up, as at boot: each issuer table is validated once
         k.table()
     for s in seeds:
@@ -367,6 +370,8 @@ def run(count, rng_seed=1, tokens=None, forged=None, trust_bytes=None, now=NOW, 
     for name, fn, w in MUTATORS:
         table += [(name, fn)] * w
     extra = list(forged or EMBED_FORGED)
+    heavy = []  # (bytes allocated, payload, (reason, admit), mutator): the 4 hungriest sampled
+    slow = []
     for i in range(count):
         s = seeds[R.randint(0, len(seeds) - 1)]
         if extra and i % 97 == 0:
@@ -377,42 +382,45 @@ def run(count, rng_seed=1, tokens=None, forged=None, trust_bytes=None, now=NOW, 
                 payload = fn(R, s)
             except Exception as e:  # a harness bug, not a verifier bug: report it
                 raise RuntimeError("mutator %s failed: %r" % (name, e))
-        sample = i % 8 == 0 and gc.mem_free() > 3 * max(st["peak_heap"], 500000)
+        sample = i % 8 == 0
         if sample:
             gc.collect()
             gc.disable()
+            free = gc.mem_free()
             a0 = gc.mem_alloc()
-        t0 = time.ticks_us()
-        try:
-            v = check(payload, trust, pol, now)
-        except Exception as e:
-            v = None
-            err = repr(e)
-        dt = time.ticks_diff(time.ticks_us(), t0) / 1000
+        for attempt in (0, 1):
+            t0 = time.ticks_us()
+            try:
+                v = check(payload, trust, pol, now)
+            except Exception as e:
+                v = None
+                err = repr(e)
+            dt = time.ticks_diff(time.ticks_us(), t0) / 1000
+            if not sample:
+                break
+            sample = False
+            used = gc.mem_alloc() - a0
+            gc.enable()
+            if used < free - 65536:
+                st["alloc_max"] = max(st["alloc_max"], used)
+                if v is not None and (len(heavy) < 4 or used > heavy[-1][0]):
+                    heavy = sorted(heavy + [(used, payload, (v.reason, v.admit), name)], key=lambda h: -h[0])[:4]
+                break
+            # the heap ran out with the GC paused: not a result, run it again normally
         if dt > 20 and v is not None:
             # The machine is shared: retime slow payloads, keep the best of 3,
             # so a preemption is not reported as the verifier's time.
             st["retimed"] += 1
-            for _ in range(2):
-                t0 = time.ticks_us()
-                check(payload, trust, pol, now)
-                dt = min(dt, time.ticks_diff(time.ticks_us(), t0) / 1000)
-        if sample:
-            used = gc.mem_alloc() - a0
-            if used > st["peak_heap"]:
-                st["peak_heap"] = used
-                st["peak_by"] = name
-            gc.enable()
+            dt = min([dt] + [_timed(check, payload, trust, pol, now) for _ in range(2)])
         st["n"] += 1
         st["total_ms"] += dt
-        if dt > st["max_ms"]:
-            st["max_ms"] = dt
-            st["slowest"] = "%s (%s, %s)" % (name, getattr(v, "reason", None), getattr(v, "detail", None))
         st["by_mutator"][name] = st["by_mutator"].get(name, 0) + 1
+        st["max_ms_run"] = max(st["max_ms_run"], dt)
         if dt > 50:
-            st["over_50ms"] = st.get("over_50ms", 0) + 1
-            if len(st.setdefault("slow", [])) < 3:
-                st["slow"].append((name, dt, getattr(v, "reason", None), payload if isinstance(payload, str) else repr(payload)))
+            slow.append((payload, name))
+        elif dt > st["max_ms"]:
+            st["max_ms"] = dt
+            st["slowest"] = "%s (%s)" % (name, getattr(v, "reason", None))
         bad = None
         if v is None:
             bad = "escaped " + err
@@ -441,8 +449,65 @@ def run(count, rng_seed=1, tokens=None, forged=None, trust_bytes=None, now=NOW, 
             if len(st["samples"]) < 5:
                 st["samples"].append((name, bad, payload if isinstance(payload, str) else repr(payload)))
         if log and i and i % 50000 == 0:
-            log("%d payloads, max %.1f ms" % (i, st["max_ms"]))
+            log("%d payloads, max %.1f ms, %d over 50 ms" % (i, st["max_ms_run"], len(slow)))
+    # Payloads still over 50 ms after best of 3: best of 5 again, now that the
+    # run is over (if there are too many, the in-run maximum stands).
+    st["over_50ms"] = len(slow)
+    for payload, name in slow if len(slow) <= 500 else ():
+        dt = min(_timed(check, payload, trust, pol, now) for _ in range(5))
+        if dt > st["max_ms"]:
+            st["max_ms"] = dt
+            st["slowest"] = name
+        if dt > 50 and len(st["slow"]) < 3:
+            st["slow"].append((name, dt, payload if isinstance(payload, str) else repr(payload)))
+    if len(slow) > 500:
+        st["max_ms"] = st["max_ms_run"]
+    for used, payload, want, name in heavy:
+        need = _heap_needed(check, payload, trust, pol, now, want)
+        if need > st["peak_heap"]:
+            st["peak_heap"] = need
+            st["peak_by"] = "%s (%s, %d bytes allocated in all)" % (name, want[0], used)
     return st
+
+
+def _timed(check, payload, trust, pol, now):
+    import time
+
+    t0 = time.ticks_us()
+    check(payload, trust, pol, now)
+    return time.ticks_diff(time.ticks_us(), t0) / 1000
+
+
+def _heap_needed(check, payload, trust, pol, now, want):
+    """Least free heap (to 1 KB) in which check() still gives the same (reason,
+    admit): free heap is taken away with ballast, then binary search."""
+    import gc
+
+    gc.collect()
+    lo, hi = 0, gc.mem_free()
+    while hi - lo > 1024:
+        mid = (lo + hi) // 2
+        gc.collect()
+        ballast = []
+        try:  # gc.mem_free() scans the heap: size the ballast, then correct once
+            for size in (4000, 100, 100):
+                gc.collect()
+                for _ in range(max((gc.mem_free() - mid - 256) // (size + 48), 0)):
+                    ballast.append(bytearray(size))
+            gc.collect()
+        except MemoryError:
+            pass
+        try:
+            v = check(payload, trust, pol, now)
+            got = (v.reason, v.admit)
+        except MemoryError:
+            got = None
+        del ballast[:]  # empty it: a stale pointer to the list must not keep its chunks
+        if got == want:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def _worker(argv):
@@ -626,10 +691,13 @@ def main():
     nseeds = len(tokens) + 1 + len(dcc_tokens)
     print("seeds %d (signature ok %d/%d per worker), %d procs, wall %.0f s, mean %.2f ms/payload, slowest: %s"
           % (nseeds, tot["seeds_ok"] // args.procs, nseeds, args.procs, wall, tot["total_ms"] / max(tot["n"], 1), slowest))
+    print("hungriest payload:", [s.get("peak_by") for s in stats if s["peak_heap"] == max(x["peak_heap"] for x in stats)][0])
     print("payloads over 50 ms (best of 3): %d; retimed (first timing > 20 ms): %d; one full GC: %.1f ms"
           % (sum(s.get("over_50ms", 0) for s in stats), sum(s["retimed"] for s in stats), max(s["gc_ms"] for s in stats)))
-    print("heap %s per worker: %d bytes live after setup (trust store with tables, seeds), %d out-of-memory verdicts"
-          % (args.heap, max(s["base_heap"] for s in stats), tot["oom"]))
+    print("heap %s per worker: %d bytes live after setup (trust store with tables, seeds), %d out-of-memory verdicts;"
+          " most allocated by one payload (GC paused): %d bytes; in-run max (best of 3): %.1f ms"
+          % (args.heap, max(s["base_heap"] for s in stats), tot["oom"], max(s["alloc_max"] for s in stats),
+             max(s["max_ms_run"] for s in stats)))
     print("mutators:", json.dumps(dict(sorted(muts.items()))))
     print("reasons:", json.dumps(dict(sorted(reasons.items(), key=lambda kv: -kv[1]))))
     print("FUZZ %d ESCAPED %d FORGERIES %d NO_REASON %d MAX_MS %.1f PEAK_HEAP %d"
