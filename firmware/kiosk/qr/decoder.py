@@ -21,7 +21,7 @@ from kiosk.qr.sample import Sampler
 
 _MIN_SIDE = const(21)
 _MAX_SYMBOLS = const(8)
-_MAX_CLIMB = const(48)
+_MAX_CLIMB = const(96)
 _CLIMB_PCT = const(36)
 _MAX_TEMPLATES = const(4)
 
@@ -54,6 +54,7 @@ class Decoder:
         self.finder = FinderScanner(width, height)
         self.sampler = Sampler(width, height)
         self._tmpl = {}
+        self._fmt = None
 
     def decode(self, frame):
         self.deadline = time.ticks_add(time.ticks_ms(), self.budget)
@@ -171,11 +172,23 @@ class Decoder:
     def _read_grid(self, r, H, dim, ver, mirrored):
         if r is None or not _timing_ok(r[0], dim):
             return None
-        g, level, mask = r
-        try:
-            data, fixed = codewords.extract(g, ver, level, mask)
-            text, raw = segments.parse(data, ver)
-        except QRError:
+        g, level, mask, score = r
+        # the format read best so far for this module count may be a better
+        # guess than this grid's own (grids differ where format bits lie)
+        best = self._fmt
+        if best is None or score < best[2]:
+            self._fmt = best = (level, mask, score)
+        fmts = [(level, mask)]
+        if (best[0], best[1]) != (level, mask):
+            fmts.append((best[0], best[1]))
+        for level, mask in fmts:
+            try:
+                data, fixed = codewords.extract(g, ver, level, mask)
+                text, raw = segments.parse(data, ver)
+                break
+            except QRError:
+                pass
+        else:
             return None
         corners = [grid.apply(H, 0, 0), grid.apply(H, dim, 0), grid.apply(H, dim, dim), grid.apply(H, 0, dim)]
         return Symbol(text, raw, ver, level, mask, corners, mirrored, False, fixed)
@@ -243,30 +256,26 @@ class Decoder:
     def _format(self, g, dim):
         try:
             fa, fb = V.read_format_bits(g, dim)
-            level, mask, _ = V.decode_format(fa, fb)
+            level, mask, score = V.decode_format(fa, fb)
         except QRError:
             return None
-        return g, level, mask
+        return g, level, mask, score
 
     def _sample_format(self, img, dark, H, dim):
-        """Sample with H; return (grid, level, mask) or None."""
+        """Sample with H; return (grid, level, mask, format errors) or None."""
         if H is None:
             return None
         g, miss = self.sampler.grid(img, H, dim, dark)
         if miss * 4 > dim * dim:
             return None
-        try:
-            fa, fb = V.read_format_bits(g, dim)
-            level, mask, _ = V.decode_format(fa, fb)
-        except QRError:
-            return None
-        return g, level, mask
+        return self._format(g, dim)
 
     def _try_dim(self, img, dark, a, b, c, dim, mirrored, tried):
         key = dim * 2 + (1 if mirrored else 0)
         if key in tried:
             return None
         tried.append(key)
+        self._fmt = None
         src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
         # refine the finder centres once per triple (keyed by handedness)
         dst = self._refined.get(mirrored)
@@ -285,6 +294,7 @@ class Decoder:
             r0 = self._sample_format(img, dark, He, dim)
             if r0 is None:
                 return None
+        self._fmt = (r0[1], r0[2], r0[3])
         ver = (dim - 17) >> 2
         if ver >= 7:
             try:
@@ -293,7 +303,10 @@ class Decoder:
             except QRError:
                 v2 = ver
             if v2 != ver:
-                return self._try_dim(img, dark, a, b, c, V.dimension(v2), mirrored, tried)
+                sym = self._try_dim(img, dark, a, b, c, V.dimension(v2), mirrored, tried)
+                if sym is not None or self._late():
+                    return sym
+                self._fmt = (r0[1], r0[2], r0[3])  # the version bits were wrong: go on
         # the fourth point: the bottom-right alignment pattern when found,
         # else the parallelogram corner; keep the one whose grid best fits
         # the known function patterns, decode, and if that fails hill-climb
@@ -330,26 +343,35 @@ class Decoder:
         uy = (by - ay) / n
         vx = (cx - ax) / n
         vy = (cy - ay) / n
-        step = 1.0
+        # climb the fourth point (1, 0.5, 0.25 modules), then all four
+        # points by a quarter module (finder centres of small blurred
+        # modules are off by that much)
+        pts_img = list(dst) + [dp]
+        pts_src = list(src) + [sp]
         evals = 0
         moved = False
-        while step >= 0.25 and evals < _MAX_CLIMB:
-            better = False
-            for di, dj in _DIRS:
-                q = (dp[0] + (di * ux + dj * vx) * step, dp[1] + (di * uy + dj * vy) * step)
-                H2 = grid.homography(src + [sp], dst + [q])
-                e2 = self._fit(img, dark, H2, dim, tmpl)
-                evals += 1
-                if e2 < e:
-                    e, dp, H = e2, q, H2
-                    better = moved = True
-                    # the best fit is not always the best read: try each step
-                    sym = self._read_grid(self._sample_format(img, dark, H, dim), H, dim, ver, mirrored)
-                    if sym is not None:
-                        return sym
-                    break
-            if not better:
-                step *= 0.5
+        for movable, step in ((3, 1.0), (3, 0.5), (3, 0.25), (-1, 0.25)):
+            better = True
+            while better and evals < _MAX_CLIMB:
+                better = False
+                for k in range(4) if movable < 0 else (movable,):
+                    px, py = pts_img[k]
+                    for di, dj in _DIRS:
+                        q = (px + (di * ux + dj * vx) * step, py + (di * uy + dj * vy) * step)
+                        trial = pts_img[:k] + [q] + pts_img[k + 1 :]
+                        H2 = grid.homography(pts_src, trial)
+                        e2 = self._fit(img, dark, H2, dim, tmpl)
+                        evals += 1
+                        if e2 < e:
+                            e, H, pts_img = e2, H2, trial
+                            better = moved = True
+                            # the best fit is not always the best read
+                            sym = self._read_grid(self._sample_format(img, dark, H, dim), H, dim, ver, mirrored)
+                            if sym is not None:
+                                return sym
+                            break
+                    if better:
+                        break
         if moved:
             return self._read(img, dark, H, dim, ver, mirrored)
         return None

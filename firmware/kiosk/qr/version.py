@@ -110,7 +110,7 @@ def decode_format(bits_a, bits_b):
         eb = _popcount(bits_b ^ c) if bits_b >= 0 else 15
         e = ea + eb
         if e <= _MAX_FMT_SUM or min(ea, eb) <= 1:
-            e = min(e, 2 * min(ea, eb))
+            # rank by the total: a single lucky copy must not outvote both
             if e < score:
                 score = e
                 best = d
@@ -120,17 +120,18 @@ def decode_format(bits_a, bits_b):
 
 
 def decode_version(bits_a, bits_b):
+    """Version (7..40) from the two 18-bit readings, by the format rule:
+    within 6 bit errors over both copies or 1 in either; QRError if none."""
     best = 0
-    bd = _MAX_FMT_ERR + 1
+    score = 99
     for i in range(34):
         c = VERSION_CODES[i]
-        for bits in (bits_a, bits_b):
-            if bits < 0:
-                continue
-            e = _popcount(bits ^ c)
-            if e < bd:
-                bd = e
-                best = i + 7
+        ea = _popcount(bits_a ^ c) if bits_a >= 0 else 18
+        eb = _popcount(bits_b ^ c) if bits_b >= 0 else 18
+        e = ea + eb
+        if (e <= _MAX_FMT_SUM or min(ea, eb) <= 1) and e < score:
+            score = e
+            best = i + 7
     if not best:
         raise QRError("version information unreadable")
     return best
