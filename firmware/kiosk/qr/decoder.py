@@ -162,7 +162,7 @@ class Decoder:
     def _read(self, img, dark, H, dim, ver, mirrored):
         sym = self._read_grid(self._sample_format(img, dark, H, dim), H, dim, ver, mirrored)
         if sym is None and ver >= 7 and not self._late():
-            cells = self._local_cells(img, dark, H, ver)
+            cells = grid.local_cells(self.sampler, img, dark, H, ver)
             if cells:
                 g, miss = self.sampler.grid_cells(img, cells, dim, dark)
                 if miss * 4 <= dim * dim:
@@ -192,66 +192,6 @@ class Decoder:
             return None
         corners = [grid.apply(H, 0, 0), grid.apply(H, dim, 0), grid.apply(H, dim, dim), grid.apply(H, 0, dim)]
         return Symbol(text, raw, ver, level, mask, corners, mirrored, False, fixed)
-
-    def _local_cells(self, img, dark, H, ver):
-        """Piecewise grid for versions with several alignment patterns: find
-        each pattern near where H puts it (shifted by what its already found
-        neighbours moved), then one homography per cell of the pattern grid.
-        Copes with curved paper, fabric and lens distortion."""
-        pos = V.alignment_positions(ver)
-        n = len(pos)
-        last = n - 1
-        pts = {}
-        for j in range(n):
-            for i in range(n):
-                u = pos[i] + 0.5
-                v = pos[j] + 0.5
-                x, y = grid.apply(H, u, v)
-                if (i == 0 and j == 0) or (i == last and j == 0) or (i == 0 and j == last):
-                    pts[(i, j)] = (x, y, 0.0, 0.0)
-                    continue
-                sx = 0.0
-                sy = 0.0
-                k = 0
-                for q in ((i - 1, j), (i, j - 1), (i - 1, j - 1)):
-                    if q in pts:
-                        sx += pts[q][2]
-                        sy += pts[q][3]
-                        k += 1
-                if k:
-                    x += sx / k
-                    y += sy / k
-                x1, y1 = grid.apply(H, u + 1, v)
-                x2, y2 = grid.apply(H, u, v + 1)
-                ux, uy, vx, vy = x1 - x, y1 - y, x2 - x, y2 - y
-                best, bx, by = self.sampler.search(img, dark, x, y, ux, uy, vx, vy, 2, 4, 0.5)
-                if best >= 21:
-                    b2, bx2, by2 = self.sampler.search(img, dark, bx, by, ux, uy, vx, vy, 2, 2, 0.25)
-                    if b2 >= best:
-                        bx, by = bx2, by2
-                    x0, y0 = grid.apply(H, u, v)
-                    pts[(i, j)] = (bx, by, bx - x0, by - y0)
-                else:
-                    pts[(i, j)] = (x, y, sx / k if k else 0.0, sy / k if k else 0.0)
-        dim = V.dimension(ver)
-        cells = []
-        for kr in range(last):
-            r0 = 0 if kr == 0 else pos[kr]
-            r1 = dim if kr == last - 1 else pos[kr + 1]
-            for kc in range(last):
-                c0 = 0 if kc == 0 else pos[kc]
-                c1 = dim if kc == last - 1 else pos[kc + 1]
-                src = []
-                dst = []
-                for di, dj in ((0, 0), (1, 0), (0, 1), (1, 1)):
-                    p = pts[(kc + di, kr + dj)]
-                    src.append((pos[kc + di] + 0.5, pos[kr + dj] + 0.5))
-                    dst.append((p[0], p[1]))
-                Hc = grid.homography(src, dst)
-                if Hc is None:
-                    return None
-                cells.append((Hc, r0, r1, c0, c1))
-        return cells
 
     def _format(self, g, dim):
         try:

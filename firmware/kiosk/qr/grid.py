@@ -9,10 +9,17 @@
 - `homography(src, dst)` solves the 8-parameter projective map from four
   module-space points to four image points (Gaussian elimination).
 - `find_alignment(...)` searches the bottom-right alignment pattern around
-  its predicted place with a 5x5 template scored in viper.
+  its predicted place with a 5x5 template scored in viper;
+  `refine_finders(...)` re-centres the finders on a 7x7 template.
+- `timing_dimension(...)` reads the module count off the timing patterns.
+- `finder_edges(...)` / `edges_homography(...)`: perspective from where the
+  lines through the finder centres cross the finders' edges (least squares).
+- `local_cells(...)`: a piecewise grid through every alignment pattern.
 """
 
 from micropython import const
+
+from kiosk.qr import version as V
 
 _MAX_TRIPLES = const(40)
 _MAX_CANDIDATES = const(16)
@@ -265,3 +272,64 @@ def refine_finders(sampler, img, dark, a, b, c, dim):
         else:
             out.append((f.x, f.y))
     return out
+
+
+def local_cells(sampler, img, dark, H, ver):
+    """Piecewise grid for versions with several alignment patterns: find
+    each pattern near where H puts it (shifted by what its already found
+    neighbours moved), then one homography per cell of the pattern grid.
+    Copes with curved paper, fabric and lens distortion."""
+    pos = V.alignment_positions(ver)
+    n = len(pos)
+    last = n - 1
+    pts = {}
+    for j in range(n):
+        for i in range(n):
+            u = pos[i] + 0.5
+            v = pos[j] + 0.5
+            x, y = apply(H, u, v)
+            if (i == 0 and j == 0) or (i == last and j == 0) or (i == 0 and j == last):
+                pts[(i, j)] = (x, y, 0.0, 0.0)
+                continue
+            sx = 0.0
+            sy = 0.0
+            k = 0
+            for q in ((i - 1, j), (i, j - 1), (i - 1, j - 1)):
+                if q in pts:
+                    sx += pts[q][2]
+                    sy += pts[q][3]
+                    k += 1
+            if k:
+                x += sx / k
+                y += sy / k
+            x1, y1 = apply(H, u + 1, v)
+            x2, y2 = apply(H, u, v + 1)
+            ux, uy, vx, vy = x1 - x, y1 - y, x2 - x, y2 - y
+            best, bx, by = sampler.search(img, dark, x, y, ux, uy, vx, vy, 2, 4, 0.5)
+            if best >= 21:
+                b2, bx2, by2 = sampler.search(img, dark, bx, by, ux, uy, vx, vy, 2, 2, 0.25)
+                if b2 >= best:
+                    bx, by = bx2, by2
+                x0, y0 = apply(H, u, v)
+                pts[(i, j)] = (bx, by, bx - x0, by - y0)
+            else:
+                pts[(i, j)] = (x, y, sx / k if k else 0.0, sy / k if k else 0.0)
+    dim = V.dimension(ver)
+    cells = []
+    for kr in range(last):
+        r0 = 0 if kr == 0 else pos[kr]
+        r1 = dim if kr == last - 1 else pos[kr + 1]
+        for kc in range(last):
+            c0 = 0 if kc == 0 else pos[kc]
+            c1 = dim if kc == last - 1 else pos[kc + 1]
+            src = []
+            dst = []
+            for di, dj in ((0, 0), (1, 0), (0, 1), (1, 1)):
+                p = pts[(kc + di, kr + dj)]
+                src.append((pos[kc + di] + 0.5, pos[kr + dj] + 0.5))
+                dst.append((p[0], p[1]))
+            Hc = homography(src, dst)
+            if Hc is None:
+                return None
+            cells.append((Hc, r0, r1, c0, c1))
+    return cells
