@@ -42,18 +42,21 @@ def is_p5(path):
 
 
 def to_pgm(path, tmpdir, index):
-    """Return a P5 path for `path` (converted with pillow when needed)."""
+    """(P5 path, None) for `path` (converted with pillow when needed), or
+    (None, error message) when the image cannot be read."""
     if is_p5(path):
-        return path
+        return path, None
     from PIL import Image
 
     out = os.path.join(tmpdir, "img%d.pgm" % index)
     try:
         with Image.open(path) as im:
             im.convert("L").save(out)
-    except Exception as exc:  # unreadable: let the firmware report it
-        return path if os.path.exists(path) else out + ".missing (%s)" % type(exc).__name__
-    return out
+    except FileNotFoundError:
+        return None, "no such file"
+    except Exception as exc:
+        return None, "cannot read image (%s)" % exc.__class__.__name__
+    return out, None
 
 
 def format_payload(data):
@@ -68,18 +71,28 @@ def format_payload(data):
 
 def decode_files(images, heapsize=None, inplace=False):
     """Yield (image, [payload bytes], time_ms or None, error or None)."""
+    results = [[p, [], None, None] for p in images]
     with tempfile.TemporaryDirectory() as tmp:
-        pgms = [to_pgm(p, tmp, i) for i, p in enumerate(images)]
+        pgms = []
+        index = []  # position in `images` of each file given to the firmware
+        for i, p in enumerate(images):
+            q, err = to_pgm(p, tmp, i)
+            if err is not None:
+                results[i][3] = err
+            else:
+                pgms.append(q)
+                index.append(i)
+        if not pgms:
+            return results
         script = os.path.join(paths.FIRMWARE, "kiosk", "qr", "cli.py")
         args = (["--inplace"] if inplace else []) + pgms
         proc = mp.run(script, args, heapsize=heapsize or "32M", timeout=60 + 30 * len(pgms), check=False)
     out = proc.stdout.decode("utf-8", "replace").splitlines()
-    results = [[p, [], None, None] for p in images]
     cur = None
     for line in out:
         tag, _, rest = line.partition(" ")
         if tag == "IMG":
-            cur = results[int(rest)]
+            cur = results[index[int(rest)]]
         elif cur is None:
             continue
         elif tag == "SYM":

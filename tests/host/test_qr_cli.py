@@ -55,10 +55,15 @@ def test_output_format(tmp_path):
 
 def test_unreadable_file_reported(tmp_path):
     (tmp_path / "bad.pgm").write_bytes(b"P5\n10 10\n255\n" + b"\x00" * 20)
-    proc = run(str(tmp_path / "bad.pgm"), str(tmp_path / "missing.png"))
+    photo.save_pgm(qr_image("still read"), str(tmp_path / "good.pgm"))
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    proc = run(str(tmp_path / "bad.pgm"), str(tmp_path / "missing.png"), str(tmp_path / "junk.png"), str(tmp_path / "good.pgm"))
     assert proc.returncode == 2
     assert "truncated" in proc.stderr
-    assert proc.stdout == ""
+    assert "missing.png: no such file" in proc.stderr
+    assert "junk.png: cannot read image" in proc.stderr
+    assert proc.stdout == "still read\n"
+    assert proc.stderr.count("TIME_MS ") == 1
 
 
 def test_p5_detection(tmp_path):
