@@ -9,6 +9,9 @@ CLI) fetches them through kioskctl.ptybridge in four scenarios:
   fast+faults   unpaced, byte drops and bit flips (1e-4 per byte each), and
                 the cable pulled for 0.5 s a third of the way through
   115200+faults paced, the same faults and unplug
+  peer-64       stop-and-wait peers at 115200 on 10,000 records: one READ in
+  peer-1        flight (a plain request/response client), 64 records or one
+                record per READ: what pipelining and batching buy
 Each scenario checks the host store: every seq 1..N exactly once with the
 content the kiosk wrote (pseudonym = HMAC of the scan's holder).
 LINE_UTIL = record bytes delivered / (elapsed s x 11,520 bytes/s) in the clean
@@ -55,7 +58,7 @@ def start_kiosk(image, n, device_path, scans):
 
 def prepare(n, folder):
     """A flash image holding n records (made once, copied per scenario)."""
-    image = os.path.join(folder, "base.img")
+    image = os.path.join(folder, "base%d.img" % n)
     bridge = PtyBridge().start()
     t0 = time.monotonic()
     proc = start_kiosk(image, n, bridge.device_path, n)
@@ -73,7 +76,7 @@ def expected_pseudonym(seq):
     return hmac.new(SECRET, b"holder-%d" % ((seq - 1) % 97), hashlib.sha256).digest()[:12].hex()
 
 
-def scenario(name, base, n, folder, baud=None, faults=False):
+def scenario(name, base, n, folder, baud=None, faults=False, window=3, batch=64):
     image = os.path.join(folder, name + ".img")
     shutil.copyfile(base, image)
     bridge = PtyBridge(baud=baud, drop=1e-4 if faults else 0, flip=1e-4 if faults else 0, seed=11).start()
@@ -95,7 +98,7 @@ def scenario(name, base, n, folder, baud=None, faults=False):
     port = cmd_pull.open_port(bridge.host_path)
     t0 = time.monotonic()
     try:
-        s = cmd_pull.pull(port, store, progress=False,
+        s = cmd_pull.pull(port, store, progress=False, window=window, batch=batch,
                           reopen=lambda: cmd_pull.open_port(bridge.host_path, wait=10), log=lambda m: None)
     finally:
         stop.set()
@@ -143,6 +146,14 @@ def main():
             missing += m
             if name == "115200":
                 util = u
+        if not args.only or "peer" in args.only.split(","):
+            pn = min(args.records, 10000)
+            peer_base = prepare(pn, folder) if pn != args.records else base
+            for name, batch in (("peer-64", 64), ("peer-1", 1)):
+                _, _, _, pu = scenario(name, peer_base, pn, folder, 115200, False, window=1, batch=batch)
+                if util:
+                    print("%s: pipelined pull / stop-and-wait with %d record(s) per READ = %.2fx line use" % (
+                        name, batch, util / pu))
         print("RECORDS %d DUPLICATES %d MISSING %d LINE_UTIL %.3f" % (total, dups, missing, util or 0.0))
         return 0 if dups == 0 and missing == 0 and (util is None or util >= 0.8) else 1
     finally:
