@@ -201,6 +201,31 @@ class Decoder:
             return None
         return g, level, mask, score
 
+    def _format_only(self, img, dark, H, dim):
+        """Do the 30 format modules alone (read from the binary image) give a
+        format? Much cheaper than sampling a whole grid of a large symbol."""
+        if H is None:
+            return False
+        w = self.w
+        h = self.h
+        bits = []
+        for pos in V.format_positions(dim):
+            v = 0
+            for mx, my in pos:
+                x, y = grid.apply(H, mx + 0.5, my + 0.5)
+                xi = int(x)
+                yi = int(y)
+                bit = 0
+                if 0 <= xi < w and 0 <= yi < h and img[yi * w + xi] == dark:
+                    bit = 1
+                v = (v << 1) | bit
+            bits.append(v)
+        try:
+            V.decode_format(bits[0], bits[1])
+        except QRError:
+            return False
+        return True
+
     def _sample_format(self, img, dark, H, dim):
         """Sample with H; return (grid, level, mask, format errors) or None."""
         if H is None:
@@ -224,13 +249,16 @@ class Decoder:
             self._refined[mirrored] = dst
         (ax, ay), (bx, by), (cx, cy) = dst
         # cheap gate: the format information must read with the affine grid
+        # (its 30 modules alone first, then the whole grid)
         H0 = grid.homography(src + [(dim - 3.5, dim - 3.5)], dst + [(bx + cx - ax, by + cy - ay)])
-        r0 = self._sample_format(img, dark, H0, dim)
+        r0 = self._sample_format(img, dark, H0, dim) if self._format_only(img, dark, H0, dim) else None
         He = None
         if r0 is None:
             # strong perspective bends the affine grid: retry the gate with
             # the perspective read off the finder edges
             He = self._edge_h(img, dark, dst, a, b, c, dim, mirrored)
+            if He is None or not self._format_only(img, dark, He, dim):
+                return None
             r0 = self._sample_format(img, dark, He, dim)
             if r0 is None:
                 return None

@@ -166,6 +166,14 @@ def function_mask(version):
     return m
 
 
+def format_positions(dim):
+    """Module (x, y) of the two format copies, most significant bit first
+    (the order read_format_bits uses)."""
+    a = [(x, 8) for x in range(6)] + [(7, 8), (8, 8), (8, 7)] + [(8, y) for y in range(5, -1, -1)]
+    b = [(8, y) for y in range(dim - 1, dim - 8, -1)] + [(x, 8) for x in range(dim - 8, dim)]
+    return a, b
+
+
 def read_format_bits(grid, dim):
     """The two 15-bit format readings from a sampled grid (1 = dark)."""
     a = 0
