@@ -58,12 +58,17 @@ class Decoder:
 
     def decode(self, frame):
         self.deadline = time.ticks_add(time.ticks_ms(), self.budget)
+        try:
+            return self._decode(frame)
+        finally:
+            self.sampler.gray = None  # drop the reference to the frame
+
+    def _decode(self, frame):
         out = []
         most = 0
         # dark-on-light, then light-on-dark: from the negative when the frame
         # is still there, else the same binary image with dark = 0
         passes = ((False, False, 1), (False, False, 0)) if self.inplace else ((False, False, 1), (False, True, 1))
-        self.sampler.gray = None
         for low, inv, dark in passes:
             if dark:
                 img = self.bin.run(frame, low, inv)
@@ -85,7 +90,6 @@ class Decoder:
                     self._decode_centers(img, 1, centers, out, inv)
                 if out:
                     break
-        self.sampler.gray = None
         return out
 
     def _late(self):
