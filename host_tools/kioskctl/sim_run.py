@@ -9,7 +9,7 @@ import tempfile
 
 from kioskctl.errors import KioskError
 
-SIM_HEAP = "8M"
+SIM_HEAP = "32M"
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
