@@ -102,17 +102,26 @@ def test_pull_gets_every_record_once_then_nothing(kiosk_factory, tmp_path, capsy
     assert db.execute("SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM records").fetchone() == (300, 300, 1, 300)
 
 
-def test_flaky_cable_and_unplug_while_scanning(kiosk_factory, tmp_path, capsys):
+def test_flaky_cable_and_unplug_mid_pull(kiosk_factory, tmp_path, capsys):
     # 115200 baud with dropped and flipped bytes; the cable is pulled mid-transfer
     k = kiosk_factory(900, rate=0, baud=115200, drop=0.0001, flip=0.0001, seed=7)
     k.wait_scanned()
     store = tmp_path / "host.sqlite"
-    timer = threading.Timer(1.0, k.bridge.disconnect, (0.4,))
-    timer.start()
+    stop = threading.Event()
+
+    def unplug_a_third_of_the_way():
+        while not stop.is_set():
+            if k.bridge.sent["to_host"] >= 900 * 32 // 3:
+                k.bridge.disconnect(0.4)
+                return
+            stop.wait(0.005)
+
+    watcher = threading.Thread(target=unplug_a_third_of_the_way, daemon=True)
+    watcher.start()
     try:
         assert pull(k, store, tmp_path / "a.jsonl") == 0
     finally:
-        timer.cancel()
+        stop.set()
     err = capsys.readouterr().err
     assert "reconnected" in err, err
     rows = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
