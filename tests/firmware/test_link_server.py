@@ -125,3 +125,18 @@ def test_requests_split_across_polls():
         srv.poll()
     [(cmd, seq, st, _)] = responses(pipe)
     mpassert.eq((cmd, seq, st), (0x82, 9, 0))
+
+
+def test_a_flood_of_garbage_never_holds_the_caller():
+    class Flood(Pipe):
+        def poll(self, ms=0):
+            return True
+
+        def read(self, n):
+            return b"\x55" * n  # endless bytes, never a frame delimiter
+
+    srv, pipe, log = setup(1)
+    srv.stream = Flood()
+    for _ in range(50):
+        mpassert.eq(srv.poll(), 0)  # returns: bounded work per call
+    mpassert.eq(srv.bad_frames >= 1, True)

@@ -41,6 +41,7 @@ _HDR = const(4)
 _READ_HDR = const(6)
 _MAX_REQUEST = const(1024)
 _CHUNK = const(256)
+_MAX_READS = const(8)
 
 
 class Server:
@@ -81,10 +82,12 @@ class Server:
         """Handle up to max_frames requests from what is waiting; never blocks
         on input. Returns the number of requests handled."""
         done = 0
+        reads = 0
         while done < max_frames:
             if self._pos >= len(self._pending):
-                if not self.stream.poll(0):
-                    break
+                if reads >= _MAX_READS or not self.stream.poll(0):
+                    break  # bounded work per call, even under a flood of garbage
+                reads += 1
                 try:
                     self._pending = self.stream.read(_CHUNK)
                 except OSError:
