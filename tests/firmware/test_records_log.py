@@ -209,3 +209,22 @@ def test_cut_at_every_step_of_moving_the_journal_into_a_segment():
         if done and base is None:
             base = k
     mpassert.eq(base is not None and base > 0, True, "never completed the move: %r" % base)
+
+
+def test_append_allocates_nothing():
+    import micropython
+
+    mem, dev = fresh()
+    log = Log("/t/log")
+    r = rec(1)
+    log.append(r)
+    n = 0
+    micropython.heap_lock()
+    try:
+        while n < log.group_max - 2:  # stays below the group size: no commit
+            log.append(r)
+            n += 1
+    finally:
+        micropython.heap_unlock()
+    log.commit()
+    mpassert.eq([x.seq for x in all_records(log)], list(range(1, log.group_max)))

@@ -110,8 +110,9 @@ def make_record(verdict, now, venue_secret):
     )
 
 
-def encode_into(rec, buf, off=0):
-    """Write the 32-byte form of `rec` into buf[off:off+32]."""
+def encode_into(rec, buf, off=0, seal=True):
+    """Write the 32-byte form of `rec` into buf[off:off+32]. With seal=False
+    the CRC is left for `seal_into` (this part allocates nothing)."""
     flags = (_FLAG_ADMIT if rec.admit else 0) | (_index(KINDS, rec.kind, 3) << _KIND_SHIFT)
     ps = rec.pseudonym
     if len(ps) != PSEUDONYM_LEN:
@@ -120,8 +121,13 @@ def encode_into(rec, buf, off=0):
         _FMT, buf, off, VERSION, flags, rec.seq & 0xFFFFFFFF, rec.time & 0xFFFFFFFF,
         _index(VERDICTS, rec.verdict, 2), _index(COLOURS, rec.colour, 0),
         _index(REASONS, rec.reason, len(REASONS) - 1), 0, rec.key_index, ps)
-    mv = memoryview(buf)
-    struct.pack_into("<I", buf, off + _BODY, crc32(mv[off : off + _BODY]))
+    if seal:
+        seal_into(buf, off)
+
+
+def seal_into(buf, off=0):
+    """Fill in the CRC of the record at buf[off:off+32]."""
+    struct.pack_into("<I", buf, off + _BODY, crc32(memoryview(buf)[off : off + _BODY]))
 
 
 def encode(rec):

@@ -30,7 +30,7 @@ from binascii import crc32
 
 from micropython import const
 
-from kiosk.records import SIZE, RecordError, check, encode_into, seq_of
+from kiosk.records import SIZE, RecordError, check, encode_into, seal_into, seq_of
 
 _ENOSPC = const(28)
 _JFILES = const(4)  # journal files ...
@@ -237,7 +237,7 @@ class Log:
                 return self.append(rec)
         seq = self.next_seq
         rec.seq = seq
-        encode_into(rec, self._buf, self.pending * SIZE)
+        encode_into(rec, self._buf, self.pending * SIZE, False)  # no allocation
         if not self.pending:
             self._t0 = time.ticks_ms()
         self.pending += 1
@@ -281,6 +281,8 @@ class Log:
         in one sync (one block copy for 16+ records)."""
         n = self.pending
         if n:
+            for i in range(n):
+                seal_into(self._buf, i * SIZE)
             last = seq_of(self._buf, (n - 1) * SIZE)
             try:
                 if not self._jstale and self._jn + n <= _JMAX:
@@ -360,8 +362,7 @@ class Log:
     def ack(self, seq):
         """The host holds every record <= seq durably: persist the cursor, then
         delete whole segments it covers. Returns the ack cursor."""
-        if seq > self.durable_seq:
-            seq = self.durable_seq
+        seq = min(seq, self.durable_seq)
         if seq > self.ack_seq:
             self.ack_seq = seq
             self._save_state()
@@ -417,7 +418,6 @@ class Log:
     def records(self, from_seq=0):
         """Iterate the committed, unacknowledged records as Record objects."""
         from kiosk.records import decode
-
         buf = bytearray(16 * SIZE)
         seq = from_seq
         while True:
