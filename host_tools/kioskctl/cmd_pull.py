@@ -239,8 +239,9 @@ def cmd_pull(args):
         s = pull(port, store, ack=not args.no_ack, batch=args.batch, window=args.window,
                  progress=not args.quiet, reopen=reopen, log=log)
         gaps = store.gaps()
-        log("pulled %d new records from %s (log %08x, seq %d..%d) in %.1f s; %d duplicates ignored%s" % (
-            s["new"], s["device"], s["log_id"], s["first"], max(s["first"] - 1, s["last"]), s["seconds"],
+        span = "seq %d..%d" % (s["first"], s["last"]) if s["last"] >= s["first"] else "nothing unacknowledged"
+        log("pulled %d new records from %s (log %08x, %s) in %.1f s; %d duplicates ignored%s" % (
+            s["new"], s["device"], s["log_id"], span, s["seconds"],
             s["duplicates"], "" if args.no_ack else "; kiosk may now delete up to seq %d" % s["acked"]))
         if gaps:
             shown = ", ".join("%d-%d" % g if g[0] != g[1] else str(g[0]) for g in gaps[:10])
