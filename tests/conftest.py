@@ -55,3 +55,12 @@ def issuer(tmp_path_factory):
 @pytest.fixture(scope="session")
 def other_issuer(tmp_path_factory):
     return Issuer(str(tmp_path_factory.mktemp("other")), "other")
+
+
+@pytest.fixture(scope="session")
+def kiosk_font(tmp_path_factory):
+    """The kiosk's bitmap font file, built once per test process."""
+    from kioskctl import cmd_fonts
+
+    font_path, _ = cmd_fonts.build_to(str(tmp_path_factory.mktemp("fonts")))
+    return font_path

@@ -61,6 +61,23 @@ def sec1(vk):
     return vk.to_string("uncompressed")
 
 
+def write_pem(key, path, private=False):
+    """Write a `cryptography` EC key as PEM: PKCS#8 (private, mode 0600) or SubjectPublicKeyInfo."""
+    from cryptography.hazmat.primitives import serialization
+
+    if private:
+        data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+        fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    else:
+        with open(str(path), "wb") as f:
+            f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+    return str(path)
+
+
 def cmd_gen(args):
     """Key pair in standard PEM (PKCS#8 private, SubjectPublicKeyInfo public),
     readable by OpenSSL, `cryptography` and python-ecdsa alike."""
@@ -73,13 +90,8 @@ def cmd_gen(args):
             raise KioskError("%s exists (use --force to overwrite)" % path)
     key = ec.generate_private_key(ec.SECP256R1())
     os.makedirs(os.path.dirname(os.path.abspath(priv)), exist_ok=True)
-    fd = os.open(priv, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    with open(pub, "wb") as f:
-        f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+    write_pem(key, priv, private=True)
+    write_pem(key, pub)
     point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     print("kid %s  %s  %s" % (kid_of_point(point).hex(), priv, pub))
     return 0

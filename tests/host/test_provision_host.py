@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from kioskctl import bundle, mp, provision, revocation, trust
 from kioskctl.cli import main as kioskctl
+from kioskctl.cmd_keys import write_pem
 
 CHECK = r'''
 import sys, json
@@ -49,13 +50,6 @@ def _key():
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _pem(key, path, private=False):
-    if private:
-        data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    else:
-        data = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    path.write_bytes(data)
-    return str(path)
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +116,9 @@ def test_host_files_tampered_or_foreign_refused(tmp_path, keys):
 
 
 def test_trust_cli_bundle_revoke_inspect(tmp_path, keys, capsys):
-    op = _pem(keys["op"], tmp_path / "op.key.pem", private=True)
-    op_pub = _pem(keys["op"], tmp_path / "op.pub.pem")
-    issuer = _pem(keys["issuer"], tmp_path / "issuer.pub.pem")
+    op = write_pem(keys["op"], tmp_path / "op.key.pem", private=True)
+    op_pub = write_pem(keys["op"], tmp_path / "op.pub.pem")
+    issuer = write_pem(keys["issuer"], tmp_path / "issuer.pub.pem")
     kts, ktb = str(tmp_path / "t.kts"), str(tmp_path / "t.ktb")
     assert kioskctl(["trust", "build", "--key", issuer, "-o", kts, "--no-tables"]) == 0
     assert kioskctl(["trust", "bundle", "--store", kts, "--key", op, "--seq", "3", "--valid-hours", "48",
@@ -147,7 +141,7 @@ def test_trust_cli_bundle_revoke_inspect(tmp_path, keys, capsys):
     assert kioskctl(["trust", "inspect", d2]) == 0
     assert "+0 -1" in capsys.readouterr().out
     # A wrong-key check is reported, not hidden.
-    evil_pub = _pem(keys["evil"], tmp_path / "evil.pub.pem")
+    evil_pub = write_pem(keys["evil"], tmp_path / "evil.pub.pem")
     assert kioskctl(["trust", "inspect", l2, "--operator-pub", evil_pub]) == 0
     assert "BAD" in capsys.readouterr().out
 

@@ -12,7 +12,7 @@ import time
 import pytest
 from PIL import Image
 
-from kioskctl import cmd_fonts, fontfile, mp, paths
+from kioskctl import fontfile, mp, paths
 
 NOW = 1763800000  # 2025-11-22 08:26:40 UTC
 NAME = "张*玲"
@@ -90,9 +90,8 @@ def luminance(rgb):
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    fonts = tmp_path_factory.mktemp("fonts")
-    font_path, _ = cmd_fonts.build_to(str(fonts))
+def rendered(tmp_path_factory, kiosk_font):
+    font_path = kiosk_font
     out = tmp_path_factory.mktemp("screens")
     script = out / "render.py"
     script.write_text(SCRIPT)

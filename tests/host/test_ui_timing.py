@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from kioskctl import cmd_fonts, mp
+from kioskctl import mp
 
 SCRIPT = r"""
 import json, sys, time
@@ -51,9 +51,8 @@ def _median(xs):
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory):
-    fonts = tmp_path_factory.mktemp("fonts")
-    font_path, _ = cmd_fonts.build_to(str(fonts))
+def figures(tmp_path_factory, kiosk_font):
+    font_path = kiosk_font
     out = tmp_path_factory.mktemp("timing")
     script = out / "timing.py"
     script.write_text(SCRIPT)
