@@ -25,10 +25,21 @@ class UsbSerial:
         return bool(self._poll.poll(timeout_ms))
 
     def read(self, n):
-        return self._in.read(n) if self.poll(0) else b""
+        """What is waiting, up to n bytes; never blocks (stdin's read(n) would
+        wait for all n)."""
+        buf = bytearray(n)
+        got = self.readinto(buf)
+        return bytes(buf[:got])
 
     def readinto(self, buf):
-        return self._in.readinto(buf) if self.poll(0) else 0
+        got = 0
+        while got < len(buf) and self.poll(0):
+            b = self._in.read(1)
+            if not b:
+                break
+            buf[got] = b[0]
+            got += 1
+        return got
 
     def write(self, b):
         return self._out.write(b)
