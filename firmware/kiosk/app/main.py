@@ -42,8 +42,10 @@ class App:
             self.prov.changed = self.reload
             self.clock = self.prov.guard
         else:
+            from kiosk.provision import atomic
             from kiosk.provision.clock import ClockGuard
 
+            atomic.makedirs(self.root + "/config")
             self.clock = ClockGuard(raw_clock, self.root + "/config")
         from kiosk.crypto import comb
 

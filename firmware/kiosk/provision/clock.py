@@ -66,7 +66,10 @@ class ClockGuard:
             return
         self.floor = t
         if t - self._saved >= self.persist_s:
-            self._save()
+            try:
+                self._save()
+            except OSError:
+                pass  # flash full or failing: the floor still holds in RAM; the scan goes on
 
     def raise_floor(self, t):
         """At boot: the newest scan record's time (the log survives a lost RTC)."""

@@ -1,0 +1,76 @@
+# The app tells the person at the door why it cannot judge codes: the fault it
+# shows follows the kiosk's state (provisioning, clock, log space), and scans
+# made in that state are refused and still recorded.
+import os
+
+import mpassert
+import kboard
+from kiosk.app import main
+from kiosk.token import cbor
+
+_EMPTY_STORE_HEADER = {"v": 1, "iat": 0, "keys": []}
+
+
+def install(root, clock=None):
+    """Simulator factory step: an (empty) unsigned trust store and a venue secret."""
+    try:
+        os.mkdir(root + "/config")
+    except OSError:
+        pass
+    header = cbor.dumps(_EMPTY_STORE_HEADER)
+    with open(root + "/config/trust.kts", "wb") as f:
+        f.write(b"KTS1" + len(header).to_bytes(4, "big") + header)
+    with open(root + "/config/secret.bin", "wb") as f:
+        f.write(b"s" * 32)
+
+
+def app(board):
+    return main.App(board, allow_unsigned=True)
+
+
+def test_unprovisioned_kiosk_asks_for_provisioning_and_refuses():
+    a = app(kboard.SimBoard(at=1790000000))
+    mpassert.eq(a.fault(), "provision")
+    v = a.scanner.handle(b"HC1:anything")
+    mpassert.eq((v.verdict, v.reason, v.admit), ("RED", "unknown_issuer", False))
+    mpassert.eq(v.detail, "kiosk not provisioned")
+    a.log.commit()
+    mpassert.eq(a.log.stats()["count"], 1)
+
+
+def test_clock_unset_then_set():
+    b = kboard.SimBoard()
+    install(b.mount_storage())
+    a = app(b)
+    mpassert.eq(a.cfg.provisioned, True)
+    mpassert.eq(a.fault(), "clock_unset")
+    v = a.scanner.handle(b"HC1:anything")
+    mpassert.eq(v.reason, "malformed")  # format checks still run without a clock
+    b.get_clock().set(1790000000)
+    mpassert.eq(a.fault(), None)
+
+
+def test_full_log_is_shown_and_counted():
+    b = kboard.SimBoard(at=1790000000, flash_blocks=16)
+    install(b.mount_storage())
+    a = app(b)
+    n = 0
+    while not a.log.stats()["full"]:
+        a.scanner.handle(None)
+        n += 1
+        assert n < 5000, "log never filled"
+    mpassert.eq(a.fault(), "log_full")
+    before = a.log.stats()["dropped"]
+    a.scanner.handle(None)
+    a.log.commit()
+    mpassert.eq(a.log.stats()["dropped"], before + 1)
+
+
+def test_clock_floor_that_cannot_be_saved_does_not_stop_scanning():
+    from kiosk.provision.clock import ClockGuard
+    from simclock import SimClock
+
+    guard = ClockGuard(SimClock(at=1790000000), "/no/such/dir")
+    guard.seen(1790000000)  # persisting fails (no directory): kept in RAM, no exception
+    mpassert.eq(guard.floor, 1790000000)
+    mpassert.eq(guard.now() is not None, True)
