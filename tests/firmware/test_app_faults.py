@@ -74,3 +74,47 @@ def test_clock_floor_that_cannot_be_saved_does_not_stop_scanning():
     guard.seen(1790000000)  # persisting fails (no directory): kept in RAM, no exception
     mpassert.eq(guard.floor, 1790000000)
     mpassert.eq(guard.now() is not None, True)
+
+
+class FailingLog:
+    """A log whose flash write fails (lowest level: the append itself)."""
+
+    def append(self, rec):
+        raise OSError(5)
+
+    def stats(self):
+        return {"full": False}
+
+
+class Items:
+    finite = True
+
+    def __init__(self, items):
+        self.items = list(items)
+        self.current = "x"
+        self.burst_end = True
+
+    async def read(self):
+        return self.items.pop(0) if self.items else None
+
+    def skip_burst(self):
+        pass
+
+
+def test_failing_flash_and_bad_items_do_not_stop_the_door():
+    import asyncio
+
+    b = kboard.SimBoard(at=1790000000)
+    install(b.mount_storage())
+    a = app(b)
+    a.scanner.log = FailingLog()
+    a.log = a.scanner.log
+    seen = []
+    a.scanner.on_verdict = lambda v, info: seen.append(v.reason)
+    # a frame that is not a frame, then two scanner lines
+    a.scanner.source = Items([("frame", None), ("payload", b"HC1:x"), ("payload", b"junk")])
+    asyncio.run(a.scanner.run())
+    mpassert.eq(seen, ["malformed", "unknown_format"])  # verdicts shown although not recorded
+    mpassert.eq(a.scanner.record_errors, 2)
+    mpassert.eq(a.scanner.errors, 1)  # the broken frame, counted and skipped
+    mpassert.eq(a.fault(), "log_error")

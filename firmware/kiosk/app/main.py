@@ -107,6 +107,8 @@ class App:
             return "clock_unset"
         if self.log.stats().get("full"):
             return "log_full"
+        if self.scanner.record_errors:
+            return "log_error"  # verdicts shown but not recorded: the flash is failing
         return _FAULTS.get(self.cfg.trust_state(now))
 
     def show_state(self):

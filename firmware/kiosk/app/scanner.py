@@ -24,6 +24,9 @@ class Scanner:
         self.log = log
         self.on_verdict = on_verdict
         self.scans = 0
+        self.errors = 0  # scans lost to an unexpected error (see last_error)
+        self.record_errors = 0  # verdicts shown but not recorded (flash failing)
+        self.last_error = None
         self.shown_ms = None
         self._last = None
         self._last_ms = 0
@@ -54,13 +57,16 @@ class Scanner:
             self.ui.verdict(v, now)
         if self.feedback:  # LED now, sound in the background: the loop keeps scanning
             asyncio.create_task(self.feedback.asignal(v))
-        self.shown_ms = time.ticks_ms()
-        shown = time.ticks_ms()
+        shown = self.shown_ms = time.ticks_ms()
         seq = None
         if self.log is not None:
             from kiosk.records import make_record
 
-            seq = self.log.append(make_record(v, now, self.cfg.secret or b""))
+            try:
+                seq = self.log.append(make_record(v, now, self.cfg.secret or b""))
+            except Exception as exc:  # failing flash: the door keeps working, the fault screen says so
+                self.record_errors += 1
+                self.last_error = exc
         self.scans += 1
         if self.on_verdict:
             self.on_verdict(v, {
@@ -76,6 +82,28 @@ class Scanner:
         self._last, self._last_ms = payload, now
         return repeat
 
+    def _process(self, item, finite):
+        """One item from the source: a frame, a scanner line or a camera error."""
+        kind, data = item
+        info = getattr(self.source, "current", None)
+        if kind == "error":
+            if self.ui:
+                self.ui.fault("camera", data)
+            if finite:
+                self.handle(None, info)
+            return
+        t0 = time.ticks_ms()
+        payloads = [data] if kind == "payload" else self._decode(data)
+        decode_ms = time.ticks_diff(time.ticks_ms(), t0)
+        if finite:  # the simulator: one scan per burst of frames or scanner line
+            if payloads:
+                self.source.skip_burst()
+            elif self.source.burst_end:
+                self.handle(None, info, decode_ms)
+        for p in payloads:
+            if finite or not self._is_repeat(p):
+                self.handle(p, info, decode_ms)
+
     async def run(self):
         """Scan until a finite source ends (the simulator); forever on hardware."""
         finite = getattr(self.source, "finite", False)
@@ -83,23 +111,9 @@ class Scanner:
             item = await self.source.read()
             if item is None:
                 return
-            kind, data = item
-            info = getattr(self.source, "current", None)
-            if kind == "error":
-                if self.ui:
-                    self.ui.fault("camera", data)
-                if finite:
-                    self.handle(None, info)
-                continue
-            t0 = time.ticks_ms()
-            payloads = [data] if kind == "payload" else self._decode(data)
-            decode_ms = time.ticks_diff(time.ticks_ms(), t0)
-            if finite:  # the simulator: one scan per burst of frames or scanner line
-                if payloads:
-                    self.source.skip_burst()
-                elif self.source.burst_end:
-                    self.handle(None, info, decode_ms)
-            for p in payloads:
-                if finite or not self._is_repeat(p):
-                    self.handle(p, info, decode_ms)
+            try:
+                self._process(item, finite)
+            except Exception as exc:  # one bad scan must not stop the door
+                self.errors += 1
+                self.last_error = exc
             await asyncio.sleep_ms(0)
