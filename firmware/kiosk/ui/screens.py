@@ -237,7 +237,7 @@ class Ui:
 
     def fault(self, code, detail=None):
         """A fault screen: what is wrong and who can fix it. Codes: camera,
-        clock_unset, trust_expired, trust_grace, log_full, provision."""
+        clock_unset, trust_expired, trust_grace, log_full, log_error, provision."""
         known = code in FAULTS
         self._begin("fault")
         s = self.h * 56 // 240

@@ -45,6 +45,8 @@ TEXTS = {
         "h_trust_grace": "仍可使用，请尽快更新",
         "f_log_full": "记录存储已满",
         "h_log_full": "请导出扫码记录",
+        "f_log_error": "记录存储故障",
+        "h_log_error": "请联系技术人员",
         "f_provision": "设备尚未配置",
         "h_provision": "请技术人员配置本机",
         "f_other": "设备故障",
@@ -86,6 +88,8 @@ TEXTS = {
         "h_trust_grace": "Still working. Update it soon",
         "f_log_full": "Log storage full",
         "h_log_full": "Pull the scan logs",
+        "f_log_error": "Log storage failing",
+        "h_log_error": "Call a technician",
         "f_provision": "Kiosk not set up",
         "h_provision": "A technician must provision it",
         "f_other": "Kiosk fault",
@@ -99,4 +103,4 @@ REASONS = (
     "clock_unset", "policy",
 )
 
-FAULTS = ("camera", "clock_unset", "trust_expired", "trust_grace", "log_full", "provision")
+FAULTS = ("camera", "clock_unset", "trust_expired", "trust_grace", "log_full", "log_error", "provision")
