@@ -1,6 +1,8 @@
-# The app tells the person at the door why it cannot judge codes: the fault it
-# shows follows the kiosk's state (provisioning, clock, log space), and scans
-# made in that state are refused and still recorded.
+# The scan loop on MicroPython. The app tells the person at the door why it
+# cannot judge codes: the fault it shows follows the kiosk's state
+# (provisioning, clock, log space); scans made in that state are refused and
+# still recorded; a failing flash or a broken frame does not stop the door; a
+# code held in front of the camera counts once.
 import os
 
 import mpassert
@@ -118,3 +120,22 @@ def test_failing_flash_and_bad_items_do_not_stop_the_door():
     mpassert.eq(a.scanner.record_errors, 2)
     mpassert.eq(a.scanner.errors, 1)  # the broken frame, counted and skipped
     mpassert.eq(a.fault(), "log_error")
+
+
+class Camera(Items):
+    """A camera-like (endless) source: the same code seen in consecutive frames."""
+
+    finite = False
+
+
+def test_a_code_held_in_front_of_the_camera_counts_once():
+    import asyncio
+
+    b = kboard.SimBoard(at=1790000000)
+    install(b.mount_storage())
+    a = app(b)
+    seen = []
+    a.scanner.on_verdict = lambda v, info: seen.append(v.reason)
+    a.scanner.source = Camera([("payload", b"junk")] * 5 + [("payload", b"other")])
+    asyncio.run(a.scanner.run())
+    mpassert.eq(seen, ["unknown_format", "unknown_format"])  # 5 frames of one code, then another code
