@@ -81,10 +81,12 @@ def cmd_report(args):
         from kioskctl.cmd_pull import Store, open_port, pull
 
         store = Store(args.store)
+        port = open_port(args.port)
         try:
-            pull(open_port(args.port), store, ack=False, progress=False)
+            pull(port, store, ack=False, progress=False)
         finally:
             store.close()
+            port.close()
     with _open(args.store) as db:
         counts = day_counts(db, tz, args.day)
     if not counts:
