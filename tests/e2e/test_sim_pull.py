@@ -32,6 +32,11 @@ def test_pull_from_running_simulated_kiosk(tmp_path, issuer):
         assert [s["reason"] for s in scans] == ["ok"] * 12 + ["unknown_format"]
         time.sleep(1.2)  # group commit makes records durable within 1 s
 
+        staff = subprocess.run([KIOSKCTL, "report", "--port", port, "--store", str(tmp_path / "staff.sqlite"),
+                                "--tz", "+00:00"], capture_output=True, text=True, timeout=60)
+        assert staff.returncode == 0, staff.stderr
+        assert " 13 " in staff.stdout.splitlines()[1]  # counts read live, nothing acknowledged
+
         db = tmp_path / "host.sqlite"
         out = tmp_path / "records.jsonl"
         first = subprocess.run([KIOSKCTL, "pull", "--port", port, "--store", str(db), "--quiet",
