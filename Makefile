@@ -2,6 +2,7 @@
 #   make demo   the kiosk on the simulator, end to end
 #   make test   every test (firmware on the MicroPython unix port, host, end to end)
 #   make bench  benchmarks against peers (bench/), figures for docs/performance.md
+#               (BENCH_ARGS=--quick for a short run)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -46,8 +47,9 @@ $(BENCHSTAMP): requirements-bench.lock $(STAMP)
 	sh scripts/sysdeps.sh bench
 	touch $@
 
+# full runs take about an hour; `make bench BENCH_ARGS=--quick` takes minutes
 bench: $(BENCHSTAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build out .pytest_cache .hypothesis
