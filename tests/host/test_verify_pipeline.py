@@ -95,3 +95,18 @@ def test_forged_signature_with_a_valid_structure(issuer, other_issuer):
     forged = mint.hc1(mint.cose_sign1(claims, other_issuer.signing_key(), mint.kid_for(issuer.signing_key())))
     res = verify_batch(issuer.trust, [(forged, T0)])
     assert res[0]["reason"] == "bad_signature" and res[0]["verdict"] == "RED"
+
+
+def test_fever_denies_entry(issuer):
+    """A body temperature at or above the policy's fever_c (37.3 C) turns an admission into `policy`."""
+    import json
+    import os
+
+    from kioskctl import mp, paths
+
+    code = issuer.mint("green")
+    lines = "".join(json.dumps({"payload": code, "at": T0, "temperature": t}) + "\n" for t in (36.6, 37.3, 38.5))
+    proc = mp.run(os.path.join(paths.BOARD, "sim", "run_verify.py"), [issuer.trust, "-"], input=lines.encode())
+    out = [json.loads(l) for l in proc.stdout.decode().splitlines()]
+    assert [(r["admit"], r["reason"]) for r in out] == [(True, "ok"), (False, "policy"), (False, "policy")]
+    assert out[1]["detail"] == "temperature 37.3 C"
