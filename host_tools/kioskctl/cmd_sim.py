@@ -9,6 +9,7 @@ import importlib
 SIM_COMMANDS = [
     "kioskctl.sim_verify",
     "kioskctl.sim_run",
+    "kioskctl.sim_photo",
     "kioskctl.sim_decode",
 ]
 

@@ -66,3 +66,16 @@ def test_unset_clock_gives_clock_unset(tmp_path, issuer):
     (inputs / "a.txt").write_text(issuer.mint("green") + "\n")
     out = sim(tmp_path, issuer, inputs, tmp_path / "f.img", at=None)
     assert out[0]["reason"] == "clock_unset" and out[0]["verdict"] == "RED"
+
+
+def test_camera_frames_from_kioskctl_sim_photo(tmp_path, issuer):
+    """Codes rendered as phone/paper photos go camera -> QR decoder -> verifier."""
+    inputs = tmp_path / "cam"
+    for stem, colour, style, size in (("a", "green", "phone", "320x240"), ("b", "red", "paper", "640x480")):
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "kioskctl"), "sim", "photo",
+                               issuer.mint(colour), "-o", str(inputs), "--stem", stem, "--style", style,
+                               "--size", size], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    assert len(list(inputs.glob("*.pgm"))) == 6
+    out = sim(tmp_path, issuer, inputs, tmp_path / "f.img")
+    assert [(d["source"], d["verdict"], d["reason"]) for d in out] == [("a", "GREEN", "ok"), ("b", "RED", "policy")]
