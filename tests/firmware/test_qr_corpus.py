@@ -1,6 +1,7 @@
 # A handful of real photos and renders from ../shared/corpus/qr decode to the
 # exact expected bytes (Kanji/Shift_JIS, nested double code, inverted screen
-# photo, version 40 at 1 px per module, rotated small symbol, t-shirt).
+# photo, version 40 at 1 px per module, rotated small symbol, t-shirt,
+# a tilted 95x75 px version 1).
 import json
 import time
 
@@ -17,6 +18,7 @@ _IDS = (
     "zxing-qrcode-5-17",
     "zxing-qrcode-6-1",
     "zxingcpp-qrcode-2-qr-inv-2",
+    "zxingcpp-qrcode-2-estimate-tilt",
 )
 
 
@@ -62,3 +64,30 @@ def test_rotated_small_and_inverted():
     man = _manifest()
     buf, w, h = pgm.read(repo_path("..", "shared", "corpus", "qr", man["zxingcpp-qrcode-2-qr-inv-2"]["pgm_path"]))
     eq(decoder.decode(buf, w, h)[0].inverted, True)
+
+
+def test_tilted_tiny_version_1():
+    # 95x75 px, strong perspective (the top edge is much shorter than the
+    # bottom one): read only with the homography re-fitted on the edges of
+    # all three finders (grid.box_homography)
+    _check(("zxingcpp-qrcode-2-estimate-tilt",))
+    from kiosk.qr import grid
+
+    man = _manifest()
+    buf, w, h = pgm.read(repo_path("..", "shared", "corpus", "qr", man["zxingcpp-qrcode-2-estimate-tilt"]["pgm_path"]))
+    d = decoder.Decoder(w, h)
+    img = d.bin.run(buf, False, False)
+    # a parallelogram grid through the three finder centres misses the
+    # function patterns badly; the box fit through it pins the perspective
+    cs = d.finder.find(img, 1)
+    eq(len(cs) >= 3, True)
+    a, b, c = grid.triples(cs)[0]
+    dst = [(a.x, a.y), (b.x, b.y), (c.x, c.y)]
+    src = [(3.5, 3.5), (17.5, 3.5), (3.5, 17.5), (17.5, 17.5)]
+    H0 = grid.homography(src, dst + [(b.x + c.x - a.x, b.y + c.y - a.y)])
+    tmpl = decoder.V.function_template(1)
+    e0 = decoder.sample.mismatch(d.sampler.grid(img, H0, 21, 1)[0], tmpl)
+    Hb = grid.box_homography(d.sampler, img, 1, H0, dst, 21)
+    Hb = grid.box_homography(d.sampler, img, 1, Hb, dst, 21, True)
+    eb = decoder.sample.mismatch(d.sampler.grid(img, Hb, 21, 1)[0], tmpl)
+    eq(eb < e0, True, "box fit %d vs parallelogram %d" % (eb, e0))

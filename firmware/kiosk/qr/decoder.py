@@ -24,6 +24,7 @@ _MAX_SYMBOLS = const(8)
 _MAX_CLIMB = const(96)
 _CLIMB_PCT = const(36)
 _MAX_TEMPLATES = const(4)
+_BOX_DIM = const(45)
 
 
 class Symbol:
@@ -304,22 +305,44 @@ class Decoder:
             H = grid.homography(src + [sp], dst + [dp])
             e = self._fit(img, dark, H, dim, tmpl)
             if best is None or e < best[0]:
-                best = (e, sp, dp, H)
-        e, sp, dp, H = best
+                best = (e, src + [sp], dst + [dp], H)
+        e, pts_src, pts_img, H = best
         sym = self._read(img, dark, H, dim, ver, mirrored)
-        # climb only from a grid that is roughly right (random ones miss ~half)
-        if sym is not None or self._late() or e * 100 > nfunc * _CLIMB_PCT:
+        if sym is not None or self._late():
             return sym
+        starts = [(e, H, pts_src, pts_img)]
+        # small symbols under strong perspective: re-fit on all the finder
+        # edges (walked along the best grid's axes), read if it fits better
+        if dim <= _BOX_DIM:
+            for diag in (False, True):
+                Hb = grid.box_homography(self.sampler, img, dark, H, dst, dim, diag)
+                eb = self._fit(img, dark, Hb, dim, tmpl)
+                if eb < e:
+                    sym = self._read(img, dark, Hb, dim, ver, mirrored)
+                    if sym is not None or self._late():
+                        return sym
+                    e, H = eb, Hb
+            if H is not best[3]:
+                sb = src + [(dim - 3.5, dim - 3.5)]
+                starts.append((e, H, sb, [grid.apply(H, u, v) for u, v in sb]))
         n = dim - 7.0
-        ux = (bx - ax) / n
-        uy = (by - ay) / n
-        vx = (cx - ax) / n
-        vy = (cy - ay) / n
-        # climb the fourth point (1, 0.5, 0.25 modules), then all four
-        # points by a quarter module (finder centres of small blurred
-        # modules are off by that much)
-        pts_img = list(dst) + [dp]
-        pts_src = list(src) + [sp]
+        axes = ((bx - ax) / n, (by - ay) / n, (cx - ax) / n, (cy - ay) / n)
+        for st in starts:
+            # climb only from a grid that is roughly right (random ones miss ~half)
+            if st[0] * 100 > nfunc * _CLIMB_PCT or self._late():
+                continue
+            sym = self._climb(img, dark, st, axes, dim, ver, mirrored, tmpl)
+            if sym is not None:
+                return sym
+        return None
+
+    def _climb(self, img, dark, start, axes, dim, ver, mirrored, tmpl):
+        """Climb the fourth point (1, 0.5, 0.25 modules), then all four
+        points by a quarter module (finder centres of small blurred modules
+        are off by that much), on the function-pattern fit; read at every
+        improving step."""
+        e, H, pts_src, pts_img = start
+        ux, uy, vx, vy = axes
         evals = 0
         moved = False
         for movable, step in ((3, 1.0), (3, 0.5), (3, 0.25), (-1, 0.25)):
@@ -347,7 +370,6 @@ class Decoder:
         if moved:
             return self._read(img, dark, H, dim, ver, mirrored)
         return None
-
 
 _DIRS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1))
 

@@ -180,6 +180,42 @@ def edges_homography(edges, pts, dim):
     return _least_squares(src, dst)
 
 
+def box_homography(sampler, img, dark, H, pts, dim, diag=False):
+    """Re-fit H on the outer edges of all three finders: from each centre,
+    walk along H's local module axes (and diagonals if asked) to where the
+    finder ends; 12 edge points (+12 corners) and the centres, least
+    squares. Unlike `finder_edges` the points do not all lie on two lines,
+    so strong perspective on small symbols is pinned down."""
+    if H is None:
+        return None
+    src = [(3.5, 3.5), (dim - 3.5, 3.5), (3.5, dim - 3.5)]
+    dst = list(pts)
+    dirs = _AXES + _DIAGS if diag else _AXES
+    for k in range(3):
+        cu, cv = src[k]
+        px, py = dst[k]
+        hx, hy = apply(H, cu, cv)
+        for du, dv in dirs:
+            qx, qy = apply(H, cu + du, cv + dv)
+            dx = qx - hx
+            dy = qy - hy
+            d = (dx * dx + dy * dy) ** 0.5
+            if d < 0.5 or d > 64:
+                return None
+            ex = dx / d
+            ey = dy / d
+            e = sampler.edge(img, dark, px, py, ex, ey, d * 6 + 4)
+            if e <= 0:
+                return None
+            dst.append((px + ex * e, py + ey * e))
+            src.append((cu + du * 3.5, cv + dv * 3.5))
+    return _least_squares(src, dst)
+
+
+_AXES = ((1, 0), (-1, 0), (0, 1), (0, -1))
+_DIAGS = ((1, 1), (-1, -1), (1, -1), (-1, 1))
+
+
 def _least_squares(src, dst):
     """8-parameter homography from n >= 4 points by the normal equations."""
     ata = [[0.0] * 9 for _ in range(8)]
