@@ -32,6 +32,18 @@ class SimBoard(board_api.Board):
 
         self._clock = SimClock(at, clock_file)
 
+    def maintenance(self):
+        """The simulated BOOT button: held while the file <flash image>.button exists."""
+        if not self._flash:
+            return False
+        import os
+
+        try:
+            os.stat(self._flash + ".button")
+            return True
+        except OSError:
+            return False
+
     def get_source(self):
         if not self._inputs:
             return None

@@ -118,3 +118,30 @@ def test_provision_then_scan(tmp_path, issuer):
     assert [(d["verdict"], d["reason"], d["admit"]) for d in out] == [
         ("GREEN", "ok", True), ("RED", "revoked", False), ("RED", "ok", True)]  # medical venue admits red
     assert all(d["trust"] == "ok" for d in out)
+
+
+def test_reset_needs_the_button_and_pulled_logs(tmp_path, issuer):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.txt").write_text("warm-up\n")
+    flash = tmp_path / "flash.img"
+    kiosk = Kiosk(inputs, flash)
+    try:
+        kiosk.scans(1)
+        provision(tmp_path, kiosk, issuer)
+        refused = subprocess.run([KIOSKCTL, "provision", "reset", "--port", kiosk.port, "--abandon-logs"],
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0 and "no_presence" in refused.stderr
+        button = tmp_path / "flash.img.button"
+        button.write_text("held")  # the technician holds BOOT
+        pending = subprocess.run([KIOSKCTL, "provision", "reset", "--port", kiosk.port],
+                                 capture_output=True, text=True, timeout=60)
+        assert pending.returncode != 0 and "logs_pending" in pending.stderr  # the warm-up scan is not pulled
+        ctl("pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet")
+        ctl("provision", "reset", "--port", kiosk.port)
+        info = ctl("provision", "info", "--port", kiosk.port).stdout
+        assert "K-PROV-1" not in info
+        after = ctl("pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet")
+        assert "0 new" in after.stderr or "nothing new" in after.stderr, after.stderr  # the log was wiped
+    finally:
+        kiosk.stop()

@@ -86,11 +86,11 @@ class App:
         self.show_state()
 
     def wipe_logs(self):
-        """Erase the scan log (provisioning reset, after pull or explicit abandon)."""
+        """Erase the scan log (provisioning reset, after pull or explicit abandon).
+        `meta` goes last: a power cut half way leaves a consistent, shorter log."""
         self.log.close()
         path = self.root + "/log"
-        for name in os.listdir(path):
-            os.remove(path + "/" + name)
+        _remove_tree(path, last="meta")
         from kiosk.records.log import Log
 
         self.log = Log(path)
@@ -145,6 +145,20 @@ class App:
         self.log.commit()
         for t in tasks:
             t.cancel()
+
+
+def _remove_tree(path, last=None):
+    """Delete everything under path (files and folders), `last` at the end."""
+    names = [n for n in os.listdir(path) if n != last]
+    if last in os.listdir(path):
+        names.append(last)
+    for name in names:
+        p = path + "/" + name
+        if os.stat(p)[0] & 0x4000:  # a directory
+            _remove_tree(p)
+            os.rmdir(p)
+        else:
+            os.remove(p)
 
 
 def run(board, on_verdict=None, serve=False, font_dir=None, on_start=None, allow_unsigned=False):
