@@ -20,7 +20,6 @@ _POLL_MS = const(10)
 
 
 class UartScanner:
-    finite = False
 
     def __init__(self, uart, max_line=_MAX_LINE):
         self.uart = uart

@@ -11,7 +11,6 @@ _H = const(240)
 
 
 class CameraSource:
-    finite = False
 
     def __init__(self):
         import camera

@@ -19,8 +19,9 @@ class SimBoard(board_api.Board):
     name = "sim"
 
     def __init__(self, inputs=None, flash=None, flash_blocks=_FLASH_BLOCKS, at=None,
-                 clock_file=None, serial=None, png_dir=None, lcd_size=(320, 240)):
+                 clock_file=None, serial=None, png_dir=None, lcd_size=(320, 240), watch=False):
         self._inputs = inputs
+        self._watch = watch
         self._flash = flash
         self._flash_blocks = flash_blocks
         self._serial_path = serial
@@ -49,7 +50,7 @@ class SimBoard(board_api.Board):
             return None
         from simsource import FolderSource
 
-        return FolderSource(self._inputs)
+        return FolderSource(self._inputs, self._watch)
 
     def get_clock(self):
         return self._clock

@@ -5,7 +5,8 @@ Files are taken in name order: `*.pgm` (8-bit P5) is a camera frame;
 scan per non-empty line). Other files are skipped (the host tool converts
 PNG/JPEG to PGM before the run).
 
-Frames whose names share the part before the first dot ("01-green.f1.pgm",
+With `watch=True` the folder is watched for new files after the first ones
+(the kiosk keeps running, as on a wall). Frames whose names share the part before the first dot ("01-green.f1.pgm",
 "01-green.f2.pgm") are one burst: the frames a camera takes while a person
 holds up a code. A burst is one scan: the first frame that decodes counts and
 the rest are skipped (`skip_burst`); a burst with no readable frame is an
@@ -15,14 +16,29 @@ the rest are skipped (`skip_burst`); a burst with no readable frame is an
 import os
 
 
-class FolderSource:
-    finite = True
+_WATCH_MS = const(200)
 
-    def __init__(self, folder):
+
+class FolderSource:
+    bursts = True  # one scan per burst of frames or scanner line (see above)
+
+    def __init__(self, folder, watch=False):
         self.folder = folder
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".pgm") or n.endswith(".txt"))
+        self.watch = watch
+        self._seen = set()
         self._items = []
+        self._pos = 0
+        self.current = None
+        self.burst_end = True
+        self._load()
+
+    def _load(self):
+        """Queue the files not seen yet, in name order."""
+        folder = self.folder
+        names = sorted(n for n in os.listdir(folder)
+                       if (n.endswith(".pgm") or n.endswith(".txt")) and n not in self._seen)
         for n in names:
+            self._seen.add(n)
             path = folder + "/" + n
             if n.endswith(".txt"):
                 with open(path, "rb") as f:
@@ -32,9 +48,6 @@ class FolderSource:
                             self._items.append(("payload", line, "%s:%d" % (n, i + 1)))
             else:
                 self._items.append(("frame", path, n.split(".")[0]))
-        self._pos = 0
-        self.current = None
-        self.burst_end = True
 
     def skip_burst(self):
         """Drop the remaining frames of the current burst (its code was read)."""
@@ -44,9 +57,16 @@ class FolderSource:
         self.burst_end = True
 
     async def read(self):
-        """("frame", (buf, w, h)) or ("payload", bytes); None at the end."""
-        if self._pos >= len(self._items):
-            return None
+        """("frame", (buf, w, h)) or ("payload", bytes); None at the end, or
+        with watch=True wait for new files (write them under another name,
+        then rename them into the folder, so no half-written file is read)."""
+        while self._pos >= len(self._items):
+            if not self.watch:
+                return None
+            import asyncio
+
+            await asyncio.sleep_ms(_WATCH_MS)
+            self._load()
         kind, data, name = self._items[self._pos]
         self._pos += 1
         self.current = name

@@ -25,6 +25,9 @@ def register(sim):
     p.add_argument("--screens", help="write a PNG of the LCD after every update into this folder")
     p.add_argument("--fonts", help="font folder (kioskctl fonts build); default build/fonts")
     p.add_argument("--pty", action="store_true", help="expose the kiosk's serial port on a pty and keep serving")
+    p.add_argument("--watch", action="store_true",
+                   help="keep running and scan PGM frames and *.txt lines as they appear in the folder "
+                        "(write them elsewhere, then move them in); implies serving the serial port")
     p.add_argument("--json", action="store_true", help="print one JSON object per scan instead of a table")
     p.set_defaults(func=cmd_run)
 
@@ -52,7 +55,7 @@ def stage_inputs(src, dst):
 def options(args, staged):
     from kioskctl.timeutil import parse_instant
 
-    opts = {"inputs": staged, "serve": bool(args.pty)}
+    opts = {"inputs": staged, "serve": bool(args.pty), "watch": bool(args.watch)}
     if args.flash:
         opts["flash"] = os.path.abspath(args.flash)
     if args.at:
@@ -128,7 +131,9 @@ def cmd_run(args):
     if not os.path.isdir(args.inputs):
         raise KioskError("%s is not a folder" % args.inputs)
     with tempfile.TemporaryDirectory(prefix="kiosk-inputs-") as staged:
-        if stage_inputs(args.inputs, staged) == 0:
+        if args.watch:  # the kiosk reads the folder itself: PGM frames and scanner lines only
+            staged = os.path.abspath(args.inputs)
+        elif stage_inputs(args.inputs, staged) == 0:
             raise KioskError("no frames or scanner lines in %s" % args.inputs)
         opts = options(args, staged)
         on_serial = None

@@ -21,9 +21,9 @@ def ctl(*args):
 class Kiosk:
     """`kioskctl sim run --pty` in the background; `port` is the host side."""
 
-    def __init__(self, inputs, flash):
+    def __init__(self, inputs, flash, watch=False):
         self.proc = subprocess.Popen(
-            [KIOSKCTL, "sim", "run", str(inputs), "--flash", str(flash), "--pty", "--json"],
+            [KIOSKCTL, "sim", "run", str(inputs), "--flash", str(flash), "--pty", "--json"] + (["--watch"] if watch else []),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()
         assert "kiosk serial port:" in line, line + self.proc.stderr.read()
@@ -143,5 +143,32 @@ def test_reset_needs_the_button_and_pulled_logs(tmp_path, issuer):
         assert "K-PROV-1" not in info
         after = ctl("pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet")
         assert "0 new" in after.stderr or "nothing new" in after.stderr, after.stderr  # the log was wiped
+    finally:
+        kiosk.stop()
+
+
+def drop(folder, name, lines):
+    """Hand the watching kiosk a scanner file (written aside, then moved in)."""
+    tmp = folder.parent / (name + ".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.rename(tmp, folder / name)
+
+
+def test_provisioning_changes_apply_without_a_restart(tmp_path, issuer):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.txt").write_text("warm-up\n")
+    red = issuer.mint("red", iat=int(time.time()) - 3600)
+    kiosk = Kiosk(inputs, tmp_path / "flash.img", watch=True)
+    try:
+        assert kiosk.scans(1)[0]["reason"] == "unknown_issuer"
+        k = provision(tmp_path, kiosk, issuer)  # a medical venue: red codes enter
+        drop(inputs, "b.txt", [red])
+        assert [(d["reason"], d["admit"]) for d in kiosk.scans(1)] == [("ok", True)]
+        general = tmp_path / "general.json"
+        general.write_text(json.dumps({"venue_type": "general"}))
+        ctl("provision", "set", "--port", kiosk.port, "--admin-key", k + "-admin.key.pem", "--policy", general)
+        drop(inputs, "c.txt", [red])
+        assert [(d["reason"], d["admit"]) for d in kiosk.scans(1)] == [("policy", False)]
     finally:
         kiosk.stop()

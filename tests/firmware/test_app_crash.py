@@ -7,7 +7,7 @@ from kiosk.app import main
 
 
 class Broken:
-    finite = True
+    bursts = True
 
     async def read(self):
         raise ValueError("sensor on fire")

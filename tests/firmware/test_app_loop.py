@@ -89,7 +89,7 @@ class FailingLog:
 
 
 class Items:
-    finite = True
+    bursts = True
 
     def __init__(self, items):
         self.items = list(items)
@@ -125,7 +125,7 @@ def test_failing_flash_and_bad_items_do_not_stop_the_door():
 class Camera(Items):
     """A camera-like (endless) source: the same code seen in consecutive frames."""
 
-    finite = False
+    bursts = False
 
 
 def test_a_code_held_in_front_of_the_camera_counts_once():

@@ -82,37 +82,37 @@ class Scanner:
         self._last, self._last_ms = payload, now
         return repeat
 
-    def _process(self, item, finite):
+    def _process(self, item, bursts):
         """One item from the source: a frame, a scanner line or a camera error."""
         kind, data = item
         info = getattr(self.source, "current", None)
         if kind == "error":
             if self.ui:
                 self.ui.fault("camera", data)
-            if finite:
+            if bursts:
                 self.handle(None, info)
             return
         t0 = time.ticks_ms()
         payloads = [data] if kind == "payload" else self._decode(data)
         decode_ms = time.ticks_diff(time.ticks_ms(), t0)
-        if finite:  # the simulator: one scan per burst of frames or scanner line
+        if bursts:  # the simulator: one scan per burst of frames or scanner line
             if payloads:
                 self.source.skip_burst()
             elif self.source.burst_end:
                 self.handle(None, info, decode_ms)
         for p in payloads:
-            if finite or not self._is_repeat(p):
+            if bursts or not self._is_repeat(p):
                 self.handle(p, info, decode_ms)
 
     async def run(self):
         """Scan until a finite source ends (the simulator); forever on hardware."""
-        finite = getattr(self.source, "finite", False)
+        bursts = getattr(self.source, "bursts", False)
         while True:
             item = await self.source.read()
             if item is None:
                 return
             try:
-                self._process(item, finite)
+                self._process(item, bursts)
             except Exception as exc:  # one bad scan must not stop the door
                 self.errors += 1
                 self.last_error = exc
