@@ -178,7 +178,19 @@ class Strike:
         return self._bufs[s][0]
 
 
-class Font:
+class _Sizes:
+    """A font's strikes, smallest first."""
+
+    def strike(self, size):
+        """The largest strike not above `size` (the smallest if none)."""
+        best = self.strikes[0]
+        for s in self.strikes:
+            if s.size <= size:
+                best = s
+        return best
+
+
+class Font(_Sizes):
     """A KFNT file opened for reading. `sizes` lists its strikes' sizes."""
 
     def __init__(self, path, cache=(24, 16, 8)):
@@ -213,14 +225,6 @@ class Font:
             raise
         self.strikes.sort(key=lambda s: s.size)
         self.sizes = [s.size for s in self.strikes]
-
-    def strike(self, size):
-        """The largest strike not above `size` (the smallest if none)."""
-        best = self.strikes[0]
-        for s in self.strikes:
-            if s.size <= size:
-                best = s
-        return best
 
     def has(self, size, ch):
         return self.strike(size).find(ord(ch)) >= 0
@@ -259,17 +263,10 @@ class BuiltinStrike:
         return self.width
 
 
-class BuiltinFont:
+class BuiltinFont(_Sizes):
     def __init__(self):
         self.strikes = [BuiltinStrike(1), BuiltinStrike(2), BuiltinStrike(3), BuiltinStrike(5)]
         self.sizes = [s.size for s in self.strikes]
-
-    def strike(self, size):
-        best = self.strikes[0]
-        for s in self.strikes:
-            if s.size <= size:
-                best = s
-        return best
 
     def has(self, size, ch):
         return 0x20 <= ord(ch) < 0x7F
