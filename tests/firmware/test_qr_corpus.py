@@ -1,7 +1,7 @@
 # A handful of real photos and renders from ../shared/corpus/qr decode to the
 # exact expected bytes (Kanji/Shift_JIS, nested double code, inverted screen
 # photo, version 40 at 1 px per module, rotated small symbol, t-shirt,
-# a tilted 95x75 px version 1).
+# a tilted 95x75 px version 1, a wavy t-shirt print).
 import json
 import time
 
@@ -19,6 +19,7 @@ _IDS = (
     "zxing-qrcode-6-1",
     "zxingcpp-qrcode-2-qr-inv-2",
     "zxingcpp-qrcode-2-estimate-tilt",
+    "zxing-qrcode-4-14",
 )
 
 
@@ -91,3 +92,10 @@ def test_tilted_tiny_version_1():
     Hb = grid.box_homography(d.sampler, img, 1, Hb, dst, 21, True)
     eb = decoder.sample.mismatch(d.sampler.grid(img, Hb, 21, 1)[0], tmpl)
     eq(eb < e0, True, "box fit %d vs parallelogram %d" % (eb, e0))
+
+
+def test_wavy_tshirt_version_3():
+    # every function pattern fits the 4-point grid (0 wrong) yet the bent
+    # data area fails Reed-Solomon: read with the finder-box re-fit, which
+    # is tried at an equal fit too
+    _check(("zxing-qrcode-4-14",))

@@ -311,13 +311,14 @@ class Decoder:
         if sym is not None or self._late():
             return sym
         starts = [(e, H, pts_src, pts_img)]
-        # small symbols under strong perspective: re-fit on all the finder
-        # edges (walked along the best grid's axes), read if it fits better
+        # small symbols under strong perspective or on cloth: re-fit on all
+        # the finder edges (walked along the best grid's axes), read if it
+        # fits as well (the function patterns do not see a bent data area)
         if dim <= _BOX_DIM:
             for diag in (False, True):
                 Hb = grid.box_homography(self.sampler, img, dark, H, dst, dim, diag)
                 eb = self._fit(img, dark, Hb, dim, tmpl)
-                if eb < e:
+                if eb <= e:
                     sym = self._read(img, dark, Hb, dim, ver, mirrored)
                     if sym is not None or self._late():
                         return sym
