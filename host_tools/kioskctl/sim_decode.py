@@ -21,6 +21,8 @@ def register(sub):
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PGM (P5) or any image pillow reads")
     p.add_argument("--inplace", action="store_true", help="binarize frames in place (the small-heap kiosk path)")
     p.add_argument("--heapsize", default=None, help="MicroPython heap size (default 32M: many frame sizes in one process)")
+    p.add_argument("--budget-ms", type=int, default=None,
+                   help="give up on an image after this long (default: the firmware's 2000 ms)")
     p.set_defaults(func=run)
 
 
@@ -69,7 +71,7 @@ def format_payload(data):
     return text
 
 
-def decode_files(images, heapsize=None, inplace=False):
+def decode_files(images, heapsize=None, inplace=False, budget_ms=None):
     """Yield (image, [payload bytes], time_ms or None, error or None)."""
     results = [[p, [], None, None] for p in images]
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,7 +87,7 @@ def decode_files(images, heapsize=None, inplace=False):
         if not pgms:
             return results
         script = os.path.join(paths.FIRMWARE, "kiosk", "qr", "cli.py")
-        args = (["--inplace"] if inplace else []) + pgms
+        args = (["--inplace"] if inplace else []) + (["--budget-ms", budget_ms] if budget_ms else []) + pgms
         proc = mp.run(script, args, heapsize=heapsize or "32M", timeout=60 + 30 * len(pgms), check=False)
     out = proc.stdout.decode("utf-8", "replace").splitlines()
     cur = None
@@ -111,7 +113,7 @@ def decode_files(images, heapsize=None, inplace=False):
 
 
 def run(args):
-    results = decode_files(args.images, args.heapsize, args.inplace)
+    results = decode_files(args.images, args.heapsize, args.inplace, args.budget_ms)
     status = 0
     for image, payloads, ms, err in results:
         for data in payloads:

@@ -22,6 +22,9 @@ sys.path.insert(0, os.path.join(REPO, "host_tools"))
 
 from kioskctl import photo, sim_decode  # noqa: E402
 
+# what can be read must not depend on machine load
+RELAXED_MS = 60000
+
 
 def render(qr, scale=4, border=4):
     buf = io.BytesIO()
@@ -97,7 +100,7 @@ def decoded(tmp_path_factory):
         p = str(tmp / (name + ".png"))
         img.save(p)
         paths.append(p)
-    res = sim_decode.decode_files(paths)
+    res = sim_decode.decode_files(paths, budget_ms=RELAXED_MS)
     return dict((name, r) for (name, _, _), r in zip(build_cases(), res))
 
 
@@ -165,6 +168,6 @@ def test_photo_frames_decode():
             photo.save_pgm(img, p)
             paths.append(p)
             payloads.append(text.encode())
-        res = sim_decode.decode_files(paths)
+        res = sim_decode.decode_files(paths, budget_ms=RELAXED_MS)
     ok = sum(1 for (_, got, _, _), want in zip(res, payloads) if got == [want])
     assert ok >= 5, [r[1] for r in res]

@@ -1,6 +1,6 @@
 """Unix-port driver for `kioskctl sim decode`: decode PGM files in one process.
 
-    micropython kiosk/qr/cli.py [--inplace] IMAGE.pgm...   (MICROPYPATH from kioskctl.mp)
+    micropython kiosk/qr/cli.py [--inplace] [--budget-ms N] IMAGE.pgm...   (MICROPYPATH from kioskctl.mp)
 
 For each image it prints `IMG <index>`, then `SYM <hex of data>` per decoded
 symbol, then `TIME_MS <ms>` (the decode alone, timed inside MicroPython), or
@@ -22,9 +22,16 @@ def _hex(b):
 
 def main(paths):
     inplace = False
-    if paths and paths[0] == "--inplace":  # binarize in place, as the kiosk does
-        inplace = True
-        paths = paths[1:]
+    while paths and paths[0].startswith("--"):
+        if paths[0] == "--inplace":  # binarize in place, as the kiosk does
+            inplace = True
+            paths = paths[1:]
+        elif paths[0] == "--budget-ms" and len(paths) > 1:
+            decoder.BUDGET_MS = int(paths[1])
+            paths = paths[2:]
+        else:
+            print("ERR unknown option %s" % paths[0])
+            return
     buf = None
     for i, path in enumerate(paths):
         print("IMG", i)
