@@ -157,24 +157,30 @@ def test_wear_at_one_scan_per_second():
 
 
 def test_committer_task_makes_a_record_durable_within_a_second():
+    # wall-clock: best of 3 attempts, so a loaded machine cannot fail it while
+    # a committer that is late every time (or never commits) still does
     import asyncio
 
-    mem, dev = fresh()
-    log = Log("/t/log")
+    times = []
+    for attempt in range(3):
+        mem, dev = fresh()
+        log = Log("/t/log")
 
-    async def main():
-        task = asyncio.create_task(log.committer())
-        await asyncio.sleep_ms(30)
-        log.append(rec(1))
-        t0 = time.ticks_ms()
-        while log.durable_seq < 1 and time.ticks_diff(time.ticks_ms(), t0) < 3000:
-            await asyncio.sleep_ms(10)
-        task.cancel()
-        return time.ticks_diff(time.ticks_ms(), t0)
+        async def main():
+            task = asyncio.create_task(log.committer())
+            await asyncio.sleep_ms(30)
+            log.append(rec(1))
+            t0 = time.ticks_ms()
+            while log.durable_seq < 1 and time.ticks_diff(time.ticks_ms(), t0) < 3000:
+                await asyncio.sleep_ms(10)
+            task.cancel()
+            return time.ticks_diff(time.ticks_ms(), t0)
 
-    dt = asyncio.run(main())
-    mpassert.eq(log.durable_seq, 1)
-    mpassert.eq(dt <= 1000, True, "durable after %d ms" % dt)
+        times.append(asyncio.run(main()))
+        mpassert.eq(log.durable_seq, 1)
+        if times[-1] <= 1000:
+            break
+    mpassert.eq(min(times) <= 1000, True, "durable after %r ms" % times)
 
 
 def test_cut_at_every_step_of_moving_the_journal_into_a_segment():
