@@ -96,24 +96,31 @@ def _popcount(x):
     return n
 
 
+def _nearest(codes, bits_a, bits_b, width):
+    """(index, errors) of the code word nearest to both readings (-1 if none
+    is close enough): within _MAX_FMT_SUM bit errors over both copies, or one
+    copy within 1, ranked by the total so a single lucky copy must not
+    outvote both. A reading < 0 (unread) counts as all bits wrong."""
+    best = -1
+    score = 99
+    for i in range(len(codes)):
+        c = codes[i]
+        ea = _popcount(bits_a ^ c) if bits_a >= 0 else width
+        eb = _popcount(bits_b ^ c) if bits_b >= 0 else width
+        e = ea + eb
+        if (e <= _MAX_FMT_SUM or min(ea, eb) <= 1) and e < score:
+            score = e
+            best = i
+    return best, score
+
+
 def decode_format(bits_a, bits_b):
     """Best (level, mask, errors) for the two 15-bit readings; QRError if none.
 
     Accepted: both copies within 6 bit errors in total of one code word, or
     one copy within 1. (Accepting 3 errors in either copy, as the standard
     allows, lets most random grids through: ~80 % of noise would pass.)"""
-    best = -1
-    score = 99
-    for d in range(32):
-        c = FORMAT_CODES[d]
-        ea = _popcount(bits_a ^ c) if bits_a >= 0 else 15
-        eb = _popcount(bits_b ^ c) if bits_b >= 0 else 15
-        e = ea + eb
-        if e <= _MAX_FMT_SUM or min(ea, eb) <= 1:
-            # rank by the total: a single lucky copy must not outvote both
-            if e < score:
-                score = e
-                best = d
+    best, score = _nearest(FORMAT_CODES, bits_a, bits_b, 15)
     if best < 0:
         raise QRError("format information unreadable")
     return _FMT_LEVEL[best >> 3], best & 7, score
@@ -122,19 +129,10 @@ def decode_format(bits_a, bits_b):
 def decode_version(bits_a, bits_b):
     """Version (7..40) from the two 18-bit readings, by the format rule:
     within 6 bit errors over both copies or 1 in either; QRError if none."""
-    best = 0
-    score = 99
-    for i in range(34):
-        c = VERSION_CODES[i]
-        ea = _popcount(bits_a ^ c) if bits_a >= 0 else 18
-        eb = _popcount(bits_b ^ c) if bits_b >= 0 else 18
-        e = ea + eb
-        if (e <= _MAX_FMT_SUM or min(ea, eb) <= 1) and e < score:
-            score = e
-            best = i + 7
-    if not best:
+    best, _ = _nearest(VERSION_CODES, bits_a, bits_b, 18)
+    if best < 0:
         raise QRError("version information unreadable")
-    return best
+    return best + 7
 
 
 def function_mask(version):
