@@ -112,22 +112,18 @@ class SpiLcd:
         self.command(0x36, self._a1)
         self.rotation = rotation
 
-    def _window(self, x0, y0, x1, y1):
+    def _range(self, cmd, lo, hi):
+        """CASET / RASET: first and last column (row) as two big-endian 16-bit values."""
         a = self._a4
-        x0 += self._xo
-        x1 += self._xo
-        a[0] = x0 >> 8
-        a[1] = x0 & 0xFF
-        a[2] = x1 >> 8
-        a[3] = x1 & 0xFF
-        self.command(_CASET, a)
-        y0 += self._yo
-        y1 += self._yo
-        a[0] = y0 >> 8
-        a[1] = y0 & 0xFF
-        a[2] = y1 >> 8
-        a[3] = y1 & 0xFF
-        self.command(_RASET, a)
+        a[0] = lo >> 8
+        a[1] = lo & 0xFF
+        a[2] = hi >> 8
+        a[3] = hi & 0xFF
+        self.command(cmd, a)
+
+    def _window(self, x0, y0, x1, y1):
+        self._range(_CASET, x0 + self._xo, x1 + self._xo)
+        self._range(_RASET, y0 + self._yo, y1 + self._yo)
 
     def show(self, y0=0, y1=None):
         """Send rows y0..y1-1 (default the whole frame) to the panel."""
