@@ -14,9 +14,9 @@ JOBS   ?= 2
 
 .PHONY: venv sysdeps demo test test-firmware test-host mpy bench clean
 
-$(STAMP): requirements.lock host_tools/pyproject.toml
+$(STAMP): host_tools/requirements.lock host_tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check -r host_tools/requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e host_tools
 	touch $@
 
@@ -24,14 +24,14 @@ venv: $(STAMP)
 
 # Debian packages the tests use (fonts for the CJK bitmap font, mosquitto for
 # the uplink). Installed only when running as root and missing.
-$(SYSSTAMP): scripts/sysdeps.sh
-	sh scripts/sysdeps.sh
+$(SYSSTAMP): host_tools/scripts/sysdeps.sh
+	sh host_tools/scripts/sysdeps.sh
 	@mkdir -p $(VENV) && touch $@
 
 sysdeps: $(SYSSTAMP)
 
 demo: venv sysdeps
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python host_tools/scripts/demo.py
 
 test: venv sysdeps
 	$(BIN)/pytest -q -n $(JOBS) tests
@@ -42,9 +42,9 @@ test-firmware: venv
 test-host: venv
 	$(BIN)/pytest -q -n $(JOBS) tests/host tests/e2e
 
-$(BENCHSTAMP): requirements-bench.lock $(STAMP)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements-bench.lock
-	sh scripts/sysdeps.sh bench
+$(BENCHSTAMP): host_tools/requirements-bench.lock $(STAMP)
+	$(BIN)/pip install -q --disable-pip-version-check -r host_tools/requirements-bench.lock
+	sh host_tools/scripts/sysdeps.sh bench
 	touch $@
 
 # full runs take about an hour; `make bench BENCH_ARGS=--quick` takes minutes

@@ -204,7 +204,7 @@ def main(argv=None):
     ap.add_argument("--no-peers", action="store_true")
     args = ap.parse_args(argv)
     fns = {} if args.no_peers else peers()
-    print("peers:", ", ".join(fns) or "none (pip install -r requirements-bench.lock)")
+    print("peers:", ", ".join(fns) or "none (pip install -r host_tools/requirements-bench.lock)")
     summary = []
     if not args.no_corpus:
         summary.append(run_set(load_corpus(args.only), fns, "corpus/qr", args.inplace))

@@ -5,7 +5,7 @@ trust store and the font, runs the kiosk loop on the simulator (camera ->
 QR decoder -> verifier -> verdict -> LCD/LED/buzzer -> power-safe log) and
 prints what the kiosk showed. Everything lands in out/demo/.
 
-    python scripts/demo.py [--scanner]   (--scanner: UART scanner lines instead of camera frames)
+    python host_tools/scripts/demo.py [--scanner]   (--scanner: UART scanner lines instead of camera frames)
 """
 
 import argparse
@@ -15,7 +15,7 @@ import shutil
 import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "host_tools"))
 
 from kioskctl import cli, mint  # noqa: E402
