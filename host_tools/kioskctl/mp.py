@@ -47,5 +47,18 @@ def run(script, args=(), input=None, heapsize=None, timeout=600, board="sim", ch
     return proc
 
 
+def _die_with_parent():
+    """In the child, before exec: ask Linux to SIGTERM it when its parent dies,
+    so a simulated kiosk never outlives the kioskctl (or test) that started it."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the caller's own cleanup is all there is
+
+
 def popen(script, args=(), heapsize=None, board="sim", **kw):
-    return subprocess.Popen(argv(script, args, heapsize), env=env(board), **kw)
+    """Start firmware code in the background; it ends when this process ends."""
+    return subprocess.Popen(argv(script, args, heapsize), env=env(board), preexec_fn=_die_with_parent, **kw)

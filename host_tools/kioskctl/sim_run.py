@@ -127,7 +127,19 @@ def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
     return summary
 
 
+def _terminate_gracefully():
+    """SIGTERM (e.g. a service manager or a test stopping us) unwinds like
+    Ctrl-C, so the simulated kiosk and the pty bridge are stopped and cleaned up."""
+    import signal
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
 def cmd_run(args):
+    _terminate_gracefully()
     if not os.path.isdir(args.inputs):
         raise KioskError("%s is not a folder" % args.inputs)
     with tempfile.TemporaryDirectory(prefix="kiosk-inputs-") as staged:
