@@ -31,12 +31,10 @@ def _host_main():
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(here)
     sys.path.insert(0, os.path.join(repo, "host_tools"))
-    from kioskctl import paths
+    from kioskctl import mp
 
-    env = dict(os.environ)
-    env["MICROPYPATH"] = paths.sim_path()
-    cmd = [paths.micropython(), "-X", "heapsize=8M", os.path.abspath(__file__)] + sys.argv[1:]
-    proc = subprocess.Popen(cmd, env=env, cwd=repo, stdout=subprocess.PIPE, text=True)
+    proc = mp.popen(os.path.abspath(__file__), sys.argv[1:], heapsize="8M", cwd=repo,
+                    stdout=subprocess.PIPE, text=True)
     quiet = 0
     for line in proc.stdout:
         # files left open at a cut are closed by the GC later; MicroPython

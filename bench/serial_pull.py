@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "host_tools"))
 
-from kioskctl import cmd_pull, paths  # noqa: E402
+from kioskctl import cmd_pull, mp  # noqa: E402
 from kioskctl.ptybridge import PtyBridge  # noqa: E402
 
 SERVE = os.path.join(REPO, "tests", "e2e", "mp_kiosk_serve.py")
@@ -47,10 +47,8 @@ def blocks_for(n):
 
 
 def start_kiosk(image, n, device_path, scans):
-    env = dict(os.environ, MICROPYPATH=paths.sim_path())
-    proc = subprocess.Popen(
-        [paths.micropython(), "-X", "heapsize=4M", SERVE, image, str(blocks_for(n)), device_path, str(scans)],
-        env=env, stdout=subprocess.PIPE, text=True)
+    proc = mp.popen(SERVE, [image, blocks_for(n), device_path, scans], heapsize="4M",
+                    stdout=subprocess.PIPE, text=True)
     if not proc.stdout.readline().startswith("READY"):
         raise SystemExit("kiosk did not start")
     return proc

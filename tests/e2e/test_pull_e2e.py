@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from kioskctl import cli, paths
+from kioskctl import cli, mp
 from kioskctl.ptybridge import PtyBridge
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,11 +24,9 @@ class Kiosk:
     def __init__(self, tmp_path, scans, rate=0, **bridge):
         self.bridge = PtyBridge(**bridge).start()
         self.image = str(tmp_path / "flash.img")
-        env = dict(os.environ, MICROPYPATH=paths.sim_path())
-        self.proc = subprocess.Popen(
-            [paths.micropython(), "-X", "heapsize=2M", os.path.join(HERE, "mp_kiosk_serve.py"),
-             self.image, "64", self.bridge.device_path, str(scans), str(rate)],
-            env=env, stdout=subprocess.PIPE, text=True)
+        self.proc = mp.popen(os.path.join(HERE, "mp_kiosk_serve.py"),
+                             [self.image, 64, self.bridge.device_path, scans, rate],
+                             heapsize="2M", stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout.readline().startswith("READY")
 
     def wait_scanned(self):
