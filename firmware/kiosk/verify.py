@@ -52,7 +52,7 @@ def _dates(token, now, skew):
     exp = token.exp
     if exp is not None and now > exp + skew:
         return "expired"
-    nbf = token.claims.get(5)
+    nbf = token.nbf
     if isinstance(nbf, int) and now + skew < nbf:
         return "not_yet_valid"
     iat = token.iat

@@ -58,8 +58,9 @@ def hc1(cose_bytes, compress=True):
 
 
 def kid_for(signing_key):
-    point = signing_key.get_verifying_key().to_string("uncompressed")
-    return hashlib.sha256(point).digest()[:8]
+    from kioskctl.cmd_keys import kid_of_point
+
+    return kid_of_point(signing_key.get_verifying_key().to_string("uncompressed"))
 
 
 def write_qr_png(text, path, scale=6):

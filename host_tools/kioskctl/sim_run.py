@@ -86,8 +86,9 @@ def format_row(d):
         d["reason"], name, d.get("kid") or "")
 
 
-def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
-    """Run the firmware; yields each scan's dict. Returns the final summary."""
+def run_sim(opts, on_serial=None):
+    """Run the firmware; yields each scan's dict. `on_serial(host_path)` is
+    called with the kiosk's serial port when the simulator gets one."""
     from kioskctl import mp, paths
 
     script = os.path.join(paths.BOARD, "sim", "run_kiosk.py")
@@ -103,16 +104,13 @@ def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
         json.dump(opts, f)
     # the simulator's PNG writer needs room; firmware heap use is measured in bench/
     proc = mp.popen(script, [opts_path], heapsize=SIM_HEAP, stdout=subprocess.PIPE)
-    summary = None
     try:
         for line in proc.stdout:
             if not line.startswith(b"{"):
                 sys.stderr.write(line.decode("utf-8", "replace"))
                 continue
             d = json.loads(line)
-            if "done" in d:
-                summary = d
-            else:
+            if "done" not in d:  # the final line: the log's stats at exit
                 yield d
         proc.wait()
     finally:
@@ -124,7 +122,6 @@ def run_sim(opts, out=sys.stdout, as_json=False, on_serial=None):
         os.unlink(opts_path)
     if proc.returncode != 0:
         raise KioskError("the simulated kiosk stopped with exit code %d" % proc.returncode)
-    return summary
 
 
 def _terminate_gracefully():

@@ -73,9 +73,11 @@ def entries_from_key_pem(data, label, tables=True, blocks=4):
         raise KioskError("%s: not a PEM key: %s" % (label, exc))
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from kioskctl.cmd_keys import kid_of_point
+
     if isinstance(pub, ec.EllipticCurvePublicKey):
         point = pub.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-        kid = hashlib.sha256(point).digest()[:8]
+        kid = kid_of_point(point)
     else:
         der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         kid = hashlib.sha256(der).digest()[:8]

@@ -42,11 +42,12 @@ class Scanner:
         t0 = time.ticks_ms()
         now = self.clock.now() if self.clock else None
         cfg = self.cfg
+        trust = cfg.trust_state(now)
         if payload is None:
             v = V.reject("unreadable")
         elif not cfg.provisioned:
             v = V.reject("unknown_issuer", "kiosk not provisioned")
-        elif cfg.trust_state(now) == "expired":
+        elif trust == "expired":
             v = V.reject("unknown_issuer", "trust list expired past its grace period")
         else:
             v = verify.check(payload, cfg.trust, cfg.policy, now, cfg.revoked)
@@ -71,7 +72,7 @@ class Scanner:
         if self.on_verdict:
             self.on_verdict(v, {
                 "scan": self.scans, "source": info, "seq": seq, "decode_ms": decode_ms,
-                "trust": cfg.trust_state(now),
+                "trust": trust,
                 "decide_ms": time.ticks_diff(decided, t0), "show_ms": time.ticks_diff(shown, decided),
             })
         return v

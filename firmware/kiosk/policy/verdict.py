@@ -4,13 +4,6 @@ GREEN = "GREEN"
 YELLOW = "YELLOW"
 RED = "RED"
 
-REASONS = (
-    "ok", "unreadable", "unknown_format", "malformed", "unsupported_alg",
-    "unknown_issuer", "bad_signature", "expired", "not_yet_valid", "revoked",
-    "clock_unset", "policy",
-)
-
-
 class Verdict:
     __slots__ = ("verdict", "admit", "reason", "colour", "kid", "key_index",
                  "holder", "name", "exp", "cti", "kind", "dependant", "detail")
