@@ -110,3 +110,16 @@ def test_fever_denies_entry(issuer):
     out = [json.loads(l) for l in proc.stdout.decode().splitlines()]
     assert [(r["admit"], r["reason"]) for r in out] == [(True, "ok"), (False, "policy"), (False, "policy")]
     assert out[1]["detail"] == "temperature 37.3 C"
+
+
+def test_dcc_float_times_are_honoured(issuer):
+    """CBOR float exp/nbf (seen in DCC signers' output) count like integers."""
+    hcert = {"ver": "1.3.0", "nam": {"fnt": "MUSTER", "gnt": "ERIKA"}, "dob": "1964-08-12",
+             "v": [{"dn": 2, "sd": 2, "dt": "2026-01-01", "tg": "840539006"}]}
+    sk = issuer.signing_key()
+    later = {1: "DE", 4: float(T0 + 86400), 5: float(T0 + 3600), 6: T0 - 60, -260: {1: hcert}}
+    now_ok = dict(later)
+    now_ok[5] = float(T0 - 3600)
+    res = verify_batch(issuer.trust, [(mint.hc1(mint.cose_sign1(c, sk, mint.kid_for(sk))), T0) for c in (later, now_ok)])
+    assert [r["reason"] for r in res] == ["not_yet_valid", "ok"]
+    assert res[1]["kind"] == "dcc" and res[1]["verdict"] == "GREEN"
