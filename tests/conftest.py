@@ -8,6 +8,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
 sys.path.insert(0, os.path.join(REPO, "host_tools"))
+sys.path.insert(0, os.path.join(REPO, "tests"))  # tests/support: real brokers and databases
 
 
 @pytest.fixture(scope="session")

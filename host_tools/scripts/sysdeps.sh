@@ -1,8 +1,9 @@
 #!/bin/sh
-# Install the Debian packages the project needs, when root and missing.
+# Install the Debian packages the project needs, when root and missing:
+# a CJK font (screen font), Mosquitto (uplink tests), PostgreSQL (fleet store tests).
 # Usage: sysdeps.sh [bench]
 set -e
-pkgs="fonts-wqy-microhei"
+pkgs="fonts-wqy-microhei mosquitto mosquitto-clients postgresql"
 [ "${1:-}" = "bench" ] && pkgs="$pkgs libzbar0"
 missing=""
 for p in $pkgs; do
