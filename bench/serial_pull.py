@@ -34,7 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "host_tools"))
 
-from kioskctl import cmd_pull, mp  # noqa: E402
+from kioskctl import mp, pull, transport  # noqa: E402
+from kioskctl.store import Store  # noqa: E402
 from kioskctl.ptybridge import PtyBridge  # noqa: E402
 
 SERVE = os.path.join(REPO, "tests", "e2e", "mp_kiosk_serve.py")
@@ -80,7 +81,7 @@ def scenario(name, base, n, folder, baud=None, faults=False, window=3, batch=64)
     bridge = PtyBridge(baud=baud, drop=1e-4 if faults else 0, flip=1e-4 if faults else 0, seed=11).start()
     proc = start_kiosk(image, n, bridge.device_path, 0)
     store_path = os.path.join(folder, name + ".sqlite")
-    store = cmd_pull.Store(store_path)
+    store = Store(store_path)
     stop = threading.Event()
 
     def unplug():
@@ -93,11 +94,11 @@ def scenario(name, base, n, folder, baud=None, faults=False, window=3, batch=64)
     watcher = threading.Thread(target=unplug, daemon=True)
     if faults:
         watcher.start()
-    port = cmd_pull.open_port(bridge.host_path)
+    port = transport.open_port(bridge.host_path)
     t0 = time.monotonic()
     try:
-        s = cmd_pull.pull(port, store, progress=False, window=window, batch=batch,
-                          reopen=lambda: cmd_pull.open_port(bridge.host_path, wait=10), log=lambda m: None)
+        s = pull.pull(port, store, progress=False, window=window, batch=batch,
+                          reopen=lambda: transport.open_port(bridge.host_path, wait=10), log=lambda m: None)
     finally:
         stop.set()
         proc.kill()

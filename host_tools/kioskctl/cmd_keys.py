@@ -3,6 +3,8 @@
 import os
 
 from kioskctl.errors import KioskError
+from kioskctl.keys import (kid_of_point, load_signing_key, load_verifying_key, sec1,  # noqa: F401
+                           write_pem)
 
 
 def register(sub):
@@ -16,66 +18,6 @@ def register(sub):
     s = ks.add_parser("show", help="print the kid and SEC1 point of a public or private key PEM")
     s.add_argument("pem")
     s.set_defaults(func=cmd_show)
-
-
-def kid_of_point(sec1):
-    """kid of a raw issuer key: first 8 bytes of SHA-256 of the SEC1 point."""
-    import hashlib
-
-    return hashlib.sha256(sec1).digest()[:8]
-
-
-def load_signing_key(path):
-    import ecdsa
-
-    try:
-        with open(path, "rb") as f:
-            return ecdsa.SigningKey.from_pem(f.read(), hashfunc=_sha256())
-    except (OSError, ValueError) as exc:
-        raise KioskError("cannot read private key %s: %s" % (path, exc))
-
-
-def load_verifying_key(path):
-    import ecdsa
-
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise KioskError("cannot read key %s: %s" % (path, exc))
-    try:
-        if b"PRIVATE KEY" in data:
-            return ecdsa.SigningKey.from_pem(data).get_verifying_key()
-        return ecdsa.VerifyingKey.from_pem(data)
-    except ValueError as exc:
-        raise KioskError("%s is not a P-256 PEM key: %s" % (path, exc))
-
-
-def _sha256():
-    import hashlib
-
-    return hashlib.sha256
-
-
-def sec1(vk):
-    return vk.to_string("uncompressed")
-
-
-def write_pem(key, path, private=False):
-    """Write a `cryptography` EC key as PEM: PKCS#8 (private, mode 0600) or SubjectPublicKeyInfo."""
-    from cryptography.hazmat.primitives import serialization
-
-    if private:
-        data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption())
-        fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-    else:
-        with open(str(path), "wb") as f:
-            f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
-    return str(path)
 
 
 def cmd_gen(args):

@@ -37,7 +37,7 @@ def parse_travel(text):
 
 def cmd_mint(args):
     from kioskctl import mint
-    from kioskctl.cmd_keys import load_signing_key
+    from kioskctl.keys import load_signing_key
     from kioskctl.timeutil import parse_duration, parse_instant
 
     sk = load_signing_key(args.key)

@@ -8,9 +8,9 @@ numbered (the kiosk refuses a counter it has seen). Secrets are write-only.
 
 import json
 import sys
-import time
 
-from kioskctl.errors import KioskError, UsageError
+from kioskctl.errors import KioskError
+from kioskctl.timeutil import parse_instant as parse_time
 
 
 def register(sub):
@@ -67,12 +67,9 @@ def _port(p):
 
 
 def client(args):
-    from kioskctl.cmd_pull import find_port, open_port
-    from kioskctl.link import Link
-    from kioskctl.provision import Client
+    from kioskctl.provision import connect
 
-    port = open_port(args.port or find_port(), args.baud)
-    return Client(Link(port, timeout=args.timeout))
+    return connect(args.port, args.baud, args.timeout)
 
 
 def read_file(path, limit=1 << 24):
@@ -84,20 +81,6 @@ def read_file(path, limit=1 << 24):
     if len(data) > limit:
         raise KioskError("%s is too large" % path)
     return data
-
-
-def parse_time(text):
-    if text == "now":
-        return int(time.time())
-    from datetime import datetime, timezone
-
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError("bad time %r (ISO 8601 or 'now')" % text)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp())
 
 
 def _policy(path, venue_type):
@@ -194,12 +177,3 @@ def cmd_reset(args):
     r = client(args).reset(args.abandon_logs)
     print("kiosk reset%s" % (" (%d unpulled records abandoned)" % r["abandoned"] if r.get("abandoned") else ""), file=sys.stderr)
     return 0
-
-
-def push(args, op, data):
-    """Used by `kioskctl trust push`."""
-    from kioskctl import bundle
-
-    key = bundle.load_private_key(args.admin_key)
-    r = client(args).command(key, op, {}, blob=data)
-    return r

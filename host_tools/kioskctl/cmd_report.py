@@ -78,7 +78,9 @@ def day_counts(db, tz, day=None):
 def cmd_report(args):
     tz = _tz(args.tz)
     if args.port:
-        from kioskctl.cmd_pull import Store, open_port, pull
+        from kioskctl.pull import pull
+        from kioskctl.store import Store
+        from kioskctl.transport import open_port
 
         store = Store(args.store)
         port = open_port(args.port)

@@ -162,14 +162,15 @@ def cmd_revoke(args):
 
 
 def cmd_push(args):
-    from kioskctl.cmd_provision import push
+    from kioskctl import bundle, provision
 
     data = _read(args.file)
     magic = data[:4]
     op = {b"KTB1": "trust", b"KRV1": "revoke", b"KRD1": "revoke"}.get(magic)
     if op is None:
         raise KioskError("%s is not a bundle, revocation list or delta" % args.file)
-    r = push(args, op, data)
+    key = bundle.load_private_key(args.admin_key)
+    r = provision.push(provision.connect(args.port, args.baud, args.timeout), key, op, data)
     print("%s accepted (counter %d)" % (args.file, r["ctr"]), file=sys.stderr)
     return 0
 
@@ -194,9 +195,9 @@ def _inspect_signed(args, data):
             print("  kid %s  %d revoked" % (kid.hex(), len(parts[kid])))
         return 0
     h, body, ok = bundle.parse_signed(data, bundle.MAGIC, point)
-    from kioskctl.cmd_provision import parse_time
+    from kioskctl.timeutil import parse_instant
 
-    now = parse_time(args.at or "now")
+    now = parse_instant(args.at or "now")
     print("trust bundle seq %d, issued %s, expires %s, grace %.1f h: %s at %s%s" % (
         h["seq"], iso(h["iat"]), iso(h["exp"]), h.get("grace", 0) / 3600.0, bundle.status(h, now).upper(), iso(now), sig(ok)))
     return _inspect_store(trust.load(body))

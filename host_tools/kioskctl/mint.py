@@ -58,7 +58,7 @@ def hc1(cose_bytes, compress=True):
 
 
 def kid_for(signing_key):
-    from kioskctl.cmd_keys import kid_of_point
+    from kioskctl.keys import kid_of_point
 
     return kid_of_point(signing_key.get_verifying_key().to_string("uncompressed"))
 

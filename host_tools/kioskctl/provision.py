@@ -48,6 +48,19 @@ def sign_command(private_key, device_id, ctr, op, args):
     return cbor2.dumps([body, bundle.sign(private_key, DOMAIN + body)])
 
 
+def connect(port=None, baud=115200, timeout=5.0):
+    """A Client on the kiosk at `port` (default: found by USB id)."""
+    from kioskctl.link import Link
+    from kioskctl.transport import find_port, open_port
+
+    return Client(Link(open_port(port or find_port(), baud), timeout=timeout))
+
+
+def push(client, private_key, op, data):
+    """Send a bundle ("trust") or revocation list/delta ("revoke") as a signed command."""
+    return client.command(private_key, op, {}, blob=data)
+
+
 class Client:
     def __init__(self, link):
         self.link = link

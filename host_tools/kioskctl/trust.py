@@ -73,7 +73,7 @@ def entries_from_key_pem(data, label, tables=True, blocks=4):
         raise KioskError("%s: not a PEM key: %s" % (label, exc))
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from kioskctl.cmd_keys import kid_of_point
+    from kioskctl.keys import kid_of_point
 
     if isinstance(pub, ec.EllipticCurvePublicKey):
         point = pub.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)

@@ -158,7 +158,7 @@ def test_provision_over_serial(tmp_path, kiosk, capsys):
 
     # Replay a captured signed command after a later one: refused.
     from kioskctl import bundle as kb
-    from kioskctl.cmd_pull import open_port
+    from kioskctl.transport import open_port
     from kioskctl.link import Link
 
     client = provision.Client(Link(open_port(port), timeout=3))
