@@ -92,7 +92,7 @@ def _wrap(R, cose_bytes):
 
 
 def _map_bytes(pairs):
-    from kiosk.token import cbor
+    from kiosk import cbor
 
     out = bytearray()
     cbor._head(out, 5, len(pairs))

@@ -31,7 +31,7 @@ class Command:
 
 
 def _loads(data, max_len, max_items=256):
-    from kiosk.token import cbor
+    from kiosk import cbor
 
     try:
         return cbor.loads(data, max_depth=8, max_items=max_items, max_len=max_len)
@@ -78,12 +78,12 @@ def verify(raw, admin_pub, device_id, last_ctr):
 
 def encode_body(dev, ctr, op, args):
     """Body bytes for signing (the host does the same in kioskctl.provision)."""
-    from kiosk.token import cbor
+    from kiosk import cbor
 
     return cbor.dumps({"dev": dev, "ctr": ctr, "op": op, "args": args})
 
 
 def wrap(body, sig):
-    from kiosk.token import cbor
+    from kiosk import cbor
 
     return cbor.dumps([body, sig])

@@ -77,7 +77,7 @@ class Wire:
             self._f = None
 
     def on_prov(self, server, body):
-        from kiosk.token import cbor
+        from kiosk import cbor
 
         key = hashlib.sha256(body).digest()
         if key == self._last:

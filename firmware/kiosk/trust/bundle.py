@@ -43,7 +43,7 @@ def read_signed_header(f, magic, operator_pub, max_header=_MAX_HEADER):
 
     Checks magic, bounds and the operator signature; not the body hash."""
     from kiosk.crypto import p256
-    from kiosk.token import cbor
+    from kiosk import cbor
 
     pre = f.read(8)
     if len(pre) != 8 or pre[:4] != magic:

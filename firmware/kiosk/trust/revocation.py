@@ -276,7 +276,7 @@ def _delta_map(items, w, what):
 def read_delta(data, operator_pub):
     """(delta, adds, deletes, result header, signed prefix, sig) of a KRD1 blob."""
     from kiosk.crypto import p256
-    from kiosk.token import cbor
+    from kiosk import cbor
 
     if len(data) < 8 or data[:4] != DELTA_MAGIC:
         raise TrustError("not a revocation delta")

@@ -95,7 +95,7 @@ def _parse_header(prefix):
 
 
 def _decode(raw):
-    from kiosk.token import cbor
+    from kiosk import cbor
 
     try:
         return cbor.loads(raw, max_len=_MAX_HEADER, max_items=_MAX_KEYS * 16)
