@@ -166,6 +166,16 @@ def test_revoked_token_and_list_updates():
     refused(p, "wrong_base", cmd(p, 3, "revoke", {}, blob=dlt))
 
 
+def test_delta_without_a_list_says_push_the_full_list():
+    p, mp, mem, clock = provisioned()
+    parts = {b"AAAAAAAA": {K.entry(b"stolen-1")}}
+    # a delta against a list this kiosk never had
+    dlt, _ = K.delta(parts, {b"AAAAAAAA": parts[b"AAAAAAAA"] | {K.entry(b"s-2")}}, 3, bytes(32), 4)
+    refused(p, "no_list", cmd(p, 1, "revoke", {}, blob=dlt))
+    e = mpassert.raises(ProvisionError, p.handle, cmd(p, 1, "revoke", {}, blob=dlt))
+    mpassert.eq("push the full list first" in e.msg, True, e.msg)
+
+
 def test_clock_rollback_refused_without_signed_override():
     p, mp, mem, clock = provisioned()
     g = p.guard

@@ -56,16 +56,10 @@ class Provisioner:
         """Response dict for a request dict; raises ProvisionError when refused."""
         if not isinstance(req, dict) or not isinstance(req.get("op"), str):
             raise ProvisionError("malformed", "request without op")
-        op = req["op"]
-        if op == "info":
-            return self.info()
-        if op == "setup":
-            return self.setup(req)
-        if op == "cmd":
-            return self.command(req.get("cmd"), req.get("blob"), req.get("blob_path"))
-        if op == "reset":
-            return self.reset(bool(req.get("abandon_logs")))
-        raise ProvisionError("unknown_op", "unknown provisioning op %r" % op)
+        fn = _REQUESTS.get(req["op"])
+        if fn is None:
+            raise ProvisionError("unknown_op", "unknown provisioning op %r" % req["op"])
+        return fn(self, req)
 
     def handle_safe(self, req):
         """Like handle() but answers {"ok": False, "error", "msg"} instead of raising."""
@@ -171,36 +165,11 @@ class Provisioner:
         new.ctr = cmd.ctr
         a = cmd.args
         txn = atomic.Txn(self.dir)
-        clock_set = None
         try:
-            if cmd.op == "venue":
-                dev = _json(atomic.read(self.dir + "/device.json")) or {}
-                self._put_device(txn, dev, a.get("venue"), a.get("lang", dev.get("lang")))
-            elif cmd.op == "policy":
-                self._put_policy(txn, a.get("policy"))
-            elif cmd.op == "secret":
-                self._put_secret(txn, a.get("secret"))
-            elif cmd.op == "wifi":
-                self._put_wifi(txn, a)
-            elif cmd.op == "clock":
-                t = a.get("time")
-                floor = self.guard.check_set(t, bool(a.get("back")))
-                txn.put("clock.json", ClockGuard.encode(floor))
-                clock_set = (t, floor)
-            elif cmd.op == "admin":
-                new.admin = _point(a.get("admin"), "admin")
-            elif cmd.op == "operator":
-                new.operator = _point(a.get("operator"), "operator")
-                new.bundle_seq = 0
-                new.rev_seq = 0
-                txn.delete("trust.ktb")
-                txn.delete("revoked.krv")
-            elif cmd.op == "trust":
-                self._put_bundle(txn, new, blob, blob_path, a.get("sha"))
-            elif cmd.op == "revoke":
-                self._put_revocation(txn, new, blob, blob_path, a.get("sha"))
-            else:
+            fn = _COMMANDS.get(cmd.op)
+            if fn is None:
                 raise ProvisionError("unknown_op", "unknown command %r" % cmd.op)
+            clock_set = fn(self, txn, new, a, blob, blob_path)
             txn.put(state.NAME, new.to_bytes())
         except Exception:
             txn.abort()
@@ -215,6 +184,44 @@ class Provisioner:
         self._changed(cmd.op)
         return {"ctr": new.ctr, "op": cmd.op}
 
+    # -- one method per signed command: (txn, new state, args, blob, blob_path);
+    #    the clock command returns (time, floor) to apply after the commit
+
+    def _cmd_venue(self, txn, new, a, blob, blob_path):
+        dev = _json(atomic.read(self.dir + "/device.json")) or {}
+        self._put_device(txn, dev, a.get("venue"), a.get("lang", dev.get("lang")))
+
+    def _cmd_policy(self, txn, new, a, blob, blob_path):
+        self._put_policy(txn, a.get("policy"))
+
+    def _cmd_secret(self, txn, new, a, blob, blob_path):
+        self._put_secret(txn, a.get("secret"))
+
+    def _cmd_wifi(self, txn, new, a, blob, blob_path):
+        self._put_wifi(txn, a)
+
+    def _cmd_clock(self, txn, new, a, blob, blob_path):
+        t = a.get("time")
+        floor = self.guard.check_set(t, bool(a.get("back")))
+        txn.put("clock.json", ClockGuard.encode(floor))
+        return (t, floor)
+
+    def _cmd_admin(self, txn, new, a, blob, blob_path):
+        new.admin = _point(a.get("admin"), "admin")
+
+    def _cmd_operator(self, txn, new, a, blob, blob_path):
+        new.operator = _point(a.get("operator"), "operator")
+        new.bundle_seq = 0
+        new.rev_seq = 0
+        txn.delete("trust.ktb")
+        txn.delete("revoked.krv")
+
+    def _cmd_trust(self, txn, new, a, blob, blob_path):
+        self._put_bundle(txn, new, blob, blob_path, a.get("sha"))
+
+    def _cmd_revoke(self, txn, new, a, blob, blob_path):
+        self._put_revocation(txn, new, blob, blob_path, a.get("sha"))
+
     # -- reset -------------------------------------------------------------------
 
     def reset(self, abandon_logs):
@@ -222,7 +229,7 @@ class Provisioner:
             raise ProvisionError("no_presence", "hold the reset button on the kiosk while sending reset")
         pending = self.logs_pending() if self.logs_pending else 0
         if pending and not abandon_logs:
-            raise ProvisionError("logs_pending", "%d scan records not pulled: pull them or pass abandon_logs" % pending)
+            raise ProvisionError("logs_pending", "%d scan records not pulled: pull them first, or reset with --abandon-logs" % pending)
         # Log first: a power cut in between leaves a provisioned kiosk with an
         # empty log (reset again), never an unprovisioned one holding old records.
         if self.wipe_logs:
@@ -298,7 +305,7 @@ class Provisioner:
             h = bundle.check_new(path, new.operator, new.bundle_seq)
         except TrustError as exc:
             _remove(path)
-            raise ProvisionError(_trust_code(exc), "bundle refused: %s" % exc)
+            raise ProvisionError(exc.code, "bundle refused: %s" % exc)
         new.bundle_seq = h["seq"]
         txn.put_file("trust.ktb", path)
 
@@ -311,6 +318,8 @@ class Provisioner:
             with open(path, "rb") as f:
                 magic = f.read(4)
             if magic == revocation.DELTA_MAGIC:
+                if not atomic.exists(self.dir + "/revoked.krv"):
+                    raise TrustError("this kiosk has no revocation list: push the full list first", "no_list")
                 size = os.stat(path)[6]
                 if size > _MAX_BLOB:
                     raise TrustError("delta larger than %d bytes" % _MAX_BLOB)
@@ -328,7 +337,7 @@ class Provisioner:
         except TrustError as exc:
             _remove(path)
             _remove(out)
-            raise ProvisionError(_trust_code(exc), "revocation list refused: %s" % exc)
+            raise ProvisionError(exc.code, "revocation list refused: %s" % exc)
         new.rev_seq = h["seq"]
         txn.put_file("revoked.krv", path)
 
@@ -337,15 +346,25 @@ class Provisioner:
             self.changed(op)
 
 
-def _trust_code(exc):
-    m = str(exc)
-    if m.startswith("rollback"):
-        return "rollback"
-    if m.startswith("delta is for"):
-        return "wrong_base"
-    if "signature" in m:
-        return "bad_signature"
-    return "tampered" if "hash" in m else "bad_file"
+# Requests (PROV "op") and signed commands (the command's "op"), like the
+# link server's handler table.
+_REQUESTS = {
+    "info": lambda p, req: p.info(),
+    "setup": lambda p, req: p.setup(req),
+    "cmd": lambda p, req: p.command(req.get("cmd"), req.get("blob"), req.get("blob_path")),
+    "reset": lambda p, req: p.reset(bool(req.get("abandon_logs"))),
+}
+_COMMANDS = {
+    "venue": Provisioner._cmd_venue,
+    "policy": Provisioner._cmd_policy,
+    "secret": Provisioner._cmd_secret,
+    "wifi": Provisioner._cmd_wifi,
+    "clock": Provisioner._cmd_clock,
+    "admin": Provisioner._cmd_admin,
+    "operator": Provisioner._cmd_operator,
+    "trust": Provisioner._cmd_trust,
+    "revoke": Provisioner._cmd_revoke,
+}
 
 
 def _sha_file(path):

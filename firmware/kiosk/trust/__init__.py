@@ -2,4 +2,9 @@
 
 
 class TrustError(Exception):
-    pass
+    """A trust file that is refused; `code` is the provisioning error code
+    ("bad_file", "bad_signature", "tampered", "rollback", "wrong_base")."""
+
+    def __init__(self, msg, code="bad_file"):
+        super().__init__(msg)
+        self.code = code

@@ -56,7 +56,7 @@ def read_signed_header(f, magic, operator_pub, max_header=_MAX_HEADER):
     if len(raw) != n or len(sig) != 64:
         raise TrustError("truncated file")
     if not operator_pub or not p256.verify(operator_pub, pre + raw, sig):
-        raise TrustError("bad operator signature")
+        raise TrustError("bad operator signature", "bad_signature")
     try:
         h = cbor.loads(raw, max_depth=4, max_items=64, max_len=max_header)
     except Exception as exc:
@@ -94,7 +94,7 @@ def check_body(f, h, body_off, check=None):
     if f.read(1):
         raise TrustError("trailing bytes after body")
     if d.digest() != h["sha"]:
-        raise TrustError("body does not match the signed hash (tampered or damaged)")
+        raise TrustError("body does not match the signed hash (tampered or damaged)", "tampered")
 
 
 class BundleInfo:
@@ -135,7 +135,7 @@ def verify_file(path, operator_pub, min_seq=None):
             h, off = read_signed_header(f, MAGIC, operator_pub)
             _check_lifetime(h)
             if min_seq is not None and h["seq"] <= min_seq:
-                raise TrustError("rollback: bundle seq %d not above installed %d" % (h["seq"], min_seq))
+                raise TrustError("rollback: bundle seq %d not above installed %d" % (h["seq"], min_seq), "rollback")
             check_body(f, h, off)
     except OSError as exc:
         raise TrustError("cannot read bundle: %s" % exc)

@@ -232,7 +232,7 @@ def open_file(path, operator_pub, min_seq=None, full_check=False):
         h, off = read_signed_header(f, MAGIC, operator_pub)
         _check_header(h)
         if min_seq is not None and h["seq"] <= min_seq:
-            raise TrustError("rollback: list seq %d not above installed %d" % (h["seq"], min_seq))
+            raise TrustError("rollback: list seq %d not above installed %d" % (h["seq"], min_seq), "rollback")
         check_body(f, h, off)
         rl = RevocationList(path, h, off, f)
         if full_check:
@@ -294,7 +294,7 @@ def read_delta(data, operator_pub):
         raise TrustError("delta without a signed result header")
     pre = MAGIC + struct.pack(">I", len(hdr))
     if not p256.verify(operator_pub, pre + hdr, sig):
-        raise TrustError("bad operator signature on the delta's result")
+        raise TrustError("bad operator signature on the delta's result", "bad_signature")
     try:
         h = cbor.loads(hdr, max_depth=4, max_items=64, max_len=2048)
     except Exception as exc:
@@ -315,9 +315,9 @@ def apply_delta(cur, data, out_path, operator_pub):
     hash before returning; on any error the caller deletes `out_path`."""
     d, add, dele, h, signed, sig = read_delta(data, operator_pub)
     if d.get("base") != cur.seq or d.get("base_sha") != cur.sha:
-        raise TrustError("delta is for list seq %r, installed is %d" % (d.get("base"), cur.seq))
+        raise TrustError("delta is for list seq %r, installed is %d" % (d.get("base"), cur.seq), "wrong_base")
     if h["seq"] <= cur.seq:
-        raise TrustError("rollback: delta result seq %d not above %d" % (h["seq"], cur.seq))
+        raise TrustError("rollback: delta result seq %d not above %d" % (h["seq"], cur.seq), "rollback")
     if h["w"] != cur.w:
         raise TrustError("delta hash width differs from the list")
     kids = sorted(set(cur._kids) | set(add) | set(dele))
@@ -353,7 +353,7 @@ def apply_delta(cur, data, out_path, operator_pub):
                 _merge_reencode(cur, p, changes, c, emit)
         out.flush()
     if sha.digest() != h["sha"]:
-        raise TrustError("merged list does not match the signed hash (wrong base or bad delta)")
+        raise TrustError("merged list does not match the signed hash (wrong base or bad delta)", "tampered")
     return h
 
 
