@@ -11,8 +11,6 @@ around each visit (the contacts to notify).
 """
 
 import datetime
-import hashlib
-import hmac
 import json
 import os
 import sqlite3
@@ -20,7 +18,6 @@ import sys
 
 from kioskctl.errors import KioskError, UsageError
 
-PSEUDONYM_LEN = 12
 
 
 def register(sub):
@@ -42,7 +39,10 @@ def register(sub):
 
 
 def pseudonym(secret, holder):
-    return hmac.new(secret, holder.encode(), hashlib.sha256).digest()[:PSEUDONYM_LEN].hex()
+    """The firmware's own pseudonym (kiosk.records.pseudonym), as hex."""
+    from kioskctl.fw import records
+
+    return records.pseudonym(secret, holder.encode()).hex()
 
 
 def _tz(text):
@@ -130,7 +130,7 @@ def trace(stores, holder, secret_for, window_s):
                         "SELECT time, verdict FROM records WHERE device=? AND pseudonym=? ORDER BY time", (device, p)):
                     contacts = sorted({c for (c,) in db.execute(
                         "SELECT pseudonym FROM records WHERE device=? AND time BETWEEN ? AND ? AND pseudonym<>?"
-                        " AND pseudonym<>?", (device, t - window_s, t + window_s, p, "00" * PSEUDONYM_LEN))})
+                        " AND pseudonym<>?", (device, t - window_s, t + window_s, p, "0" * len(p)))})
                     visits.append({"device": device, "time": t, "verdict": verdict, "pseudonym": p, "contacts": contacts})
     return sorted(visits, key=lambda v: v["time"])
 

@@ -9,26 +9,30 @@
 `Puller` runs a pipelined pull (several READs in flight keep a slow line
 busy), resends requests whose answer is lost or corrupt, tracks which
 sequence ranges are covered and hands records to a store; it acknowledges
-only what the store reports durable. Frames are COBS + CRC32 as in the
-firmware (kiosk.link.frame); `decode_record` mirrors kiosk.records.
+only what the store reports durable. Frames are COBS (the PyPI `cobs`
+package) + CRC32 as in the firmware (kiosk.link.frame); records are decoded by
+the firmware's own kiosk.records (through kioskctl.fw).
 """
 
 import struct
 import time
 import zlib
 
-from kioskctl.errors import DeviceError
+from cobs import cobs
 
-VERSION = 1
-HELLO, STATS, READ, ACK = 1, 2, 3, 4
-RECORD_SIZE = 32
-STATUS = {0: "ok", 1: "unknown command", 2: "bad request", 3: "protocol version mismatch", 4: "failed"}
-VERDICTS = ("GREEN", "YELLOW", "RED")
-COLOURS = (None, "green", "yellow", "red")
-KINDS = (None, "native", "dcc", "other")
-REASONS = ("ok", "unreadable", "unknown_format", "malformed", "unsupported_alg", "unknown_issuer",
-           "bad_signature", "expired", "not_yet_valid", "revoked", "clock_unset", "policy", "other")
-_REC = struct.Struct("<BBIIBBBBh12sI")
+from kioskctl.errors import DeviceError
+from kioskctl.fw import proto, records
+
+# The protocol's numbers and the record layout come from the firmware (kioskctl.fw).
+VERSION = proto.VERSION
+HELLO, STATS, READ, ACK = proto.CMD_HELLO, proto.CMD_STATS, proto.CMD_READ, proto.CMD_ACK
+RECORD_SIZE = records.SIZE
+REASONS = records.REASONS
+STATUS = {proto.ST_OK: "ok", proto.ST_UNKNOWN: "unknown command", proto.ST_BAD_REQUEST: "bad request",
+          proto.ST_VERSION: "protocol version mismatch", proto.ST_FAILED: "failed"}
+for _name in dir(proto):  # statuses added to the firmware later still get a name
+    if _name.startswith("ST_") and getattr(proto, _name) not in STATUS:
+        STATUS[getattr(proto, _name)] = _name[3:].lower().replace("_", " ")
 
 
 class LinkError(DeviceError):
@@ -40,32 +44,19 @@ class LinkDown(LinkError):
 
 
 def cobs_encode(data):
-    out = bytearray()
-    for chunk in bytes(data).split(b"\x00"):
-        while len(chunk) >= 254:
-            out.append(255)
-            out += chunk[:254]
-            chunk = chunk[254:]
-        out.append(len(chunk) + 1)
-        out += chunk
-    return bytes(out)
+    return cobs.encode(bytes(data))
 
 
 def cobs_decode(data):
-    out = bytearray()
-    i, n = 0, len(data)
-    while i < n:
-        c = data[i]
-        if c == 0 or i + c > n:
-            return None
-        out += data[i + 1 : i + c]
-        i += c
-        if c < 255 and i < n:
-            out.append(0)
-    return bytes(out)
+    """Decoded bytes, or None when `data` is not valid COBS."""
+    try:
+        return cobs.decode(bytes(data))
+    except cobs.DecodeError:
+        return None
 
 
 def frame(payload):
+    """Wire frame: 0x00 COBS(payload || CRC32-LE(payload)) 0x00 (as kiosk.link.frame)."""
     body = bytes(payload) + struct.pack("<I", zlib.crc32(payload) & 0xFFFFFFFF)
     return b"\x00" + cobs_encode(body) + b"\x00"
 
@@ -100,15 +91,16 @@ class Deframer:
 
 
 def decode_record(raw):
-    """dict for a 32-byte record, or None when its version or CRC is wrong."""
-    if len(raw) != RECORD_SIZE or raw[0] != 1 or zlib.crc32(raw[:28]) & 0xFFFFFFFF != struct.unpack_from("<I", raw, 28)[0]:
+    """dict for a 32-byte record (kiosk.records.decode), or None when its version, CRC or a field is bad."""
+    if len(raw) != RECORD_SIZE:
         return None
-    _, flags, seq, t, v, c, r, _, key, ps, _ = _REC.unpack(raw)
-    if v >= len(VERDICTS) or c >= len(COLOURS) or r >= len(REASONS):
+    try:
+        r = records.decode(bytes(raw))
+    except records.RecordError:
         return None
     return {
-        "seq": seq, "time": t, "verdict": VERDICTS[v], "colour": COLOURS[c], "reason": REASONS[r],
-        "key_index": key, "pseudonym": ps.hex(), "admit": bool(flags & 1), "kind": KINDS[(flags >> 1) & 3],
+        "seq": r.seq, "time": r.time, "verdict": r.verdict, "colour": r.colour, "reason": r.reason,
+        "key_index": r.key_index, "pseudonym": r.pseudonym.hex(), "admit": r.admit, "kind": r.kind,
     }
 
 

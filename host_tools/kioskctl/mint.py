@@ -8,9 +8,8 @@ import hashlib
 import os
 import zlib
 
+import base45
 import cbor2
-
-from kioskctl import base45
 
 CLAIM_HC = -70001
 COLOURS = {"green": 0, "yellow": 1, "red": 2}
@@ -54,7 +53,7 @@ def cose_sign1(claims, signing_key, kid, unprotected=None, tag=True):
 def hc1(cose_bytes, compress=True):
     """Wrap COSE bytes into the HC1: text of the QR code."""
     body = zlib.compress(cose_bytes, 9) if compress else cose_bytes
-    return "HC1:" + base45.encode(body)
+    return "HC1:" + base45.b45encode(body).decode("ascii")
 
 
 def kid_for(signing_key):

@@ -19,13 +19,14 @@ import cbor2
 
 from kioskctl import bundle
 from kioskctl.errors import DeviceError, KioskError
+from kioskctl.fw import COMMAND_OPS, admin_command, prov
 
-DOMAIN = b"KCMD1"
-PROV = 0x10
-UPLOAD = 0x11
+DOMAIN = admin_command.DOMAIN
+PROV = prov.CMD_PROV
+UPLOAD = prov.CMD_UPLOAD
 CHUNK = 900
 MAX_REQUEST = 1000
-OPS = ("venue", "policy", "secret", "wifi", "clock", "admin", "operator", "trust", "revoke")
+OPS = COMMAND_OPS
 
 
 class Refused(DeviceError):

@@ -22,6 +22,9 @@ for line in sys.stdin:
     d = json.loads(line)
     if "payload" in d:
         print(binascii.hexlify(encode(binascii.unhexlify(d["payload"]))).decode())
+    elif "holder" in d:
+        from kiosk.records import pseudonym
+        print(binascii.hexlify(pseudonym(binascii.unhexlify(d["secret"]), d["holder"])).decode())
     else:
         r = Record(d["seq"], d["time"], d["verdict"], d["colour"], d["reason"], d["key_index"],
                    binascii.unhexlify(d["pseudonym"]), d["admit"], d["kind"])
@@ -61,6 +64,24 @@ def test_records_decode_like_the_firmware_wrote_them():
     bad = bytearray(raws[0])
     bad[9] ^= 4
     assert link.decode_record(bytes(bad)) is None
+
+
+def test_host_vocabulary_is_the_firmwares():
+    """Reasons, record layout, protocol numbers and the pseudonym are the firmware's own
+    definitions (kioskctl.fw), and the host's pseudonym equals the one the kiosk stores."""
+    import hashlib
+    import hmac
+
+    from kioskctl import cmd_report, fw, provision
+
+    assert link.REASONS is fw.records.REASONS and link.RECORD_SIZE == fw.records.SIZE
+    assert (link.READ, link.ACK, provision.PROV) == (fw.proto.CMD_READ, fw.proto.CMD_ACK, fw.prov.CMD_PROV)
+    assert set(provision.OPS) == set(fw.prov_handlers._COMMANDS)
+    cases = [("0f" * 16, "H-0001"), ("a5" * 32, "张三-440101"), ("01" * 20, "x" * 200)]
+    on_device = firmware([json.dumps({"secret": k, "holder": h}) for k, h in cases])
+    for (k, h), dev in zip(cases, on_device):
+        want = hmac.new(bytes.fromhex(k), h.encode(), hashlib.sha256).digest()[:12]
+        assert dev == want and cmd_report.pseudonym(bytes.fromhex(k), h) == want.hex()
 
 
 def test_store_is_idempotent_reports_gaps_and_exports(tmp_path):
