@@ -10,8 +10,6 @@ import sys
 MP = sys.implementation.name == "micropython"
 N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 NOW = 1780300000
-REASONS = ("ok", "unreadable", "unknown_format", "malformed", "unsupported_alg", "unknown_issuer",
-           "bad_signature", "expired", "not_yet_valid", "revoked", "clock_unset", "policy")
 B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 INTERESTING = (0, 1, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1F, 0x20, 0x3F, 0x40, 0x5F, 0x60, 0x7F, 0x80,
                0x9F, 0xA0, 0xBF, 0xC0, 0xD2, 0xD8, 0xF4, 0xF7, 0xF8, 0xFB, 0xFF)

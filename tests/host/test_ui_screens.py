@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from kioskctl import fontfile, mp, paths
+from kioskctl.fw import records
 
 NOW = 1763800000  # 2025-11-22 08:26:40 UTC
 NAME = "张*玲"
@@ -60,7 +61,7 @@ CASES += [
     _verdict("RED", False, "policy", "red", name=RARE),
     _verdict("RED", True, "ok", "red"),
 ]
-CASES += [_verdict("RED", False, r, None, name=None) for r in TEXTS["REASONS"] if r not in ("ok", "policy")]
+CASES += [_verdict("RED", False, r, None, name=None) for r in records.REASONS if r not in ("ok", "policy")]
 CASES += [_verdict("RED", False, "no_such_reason", None, name=None)]
 CASES += [{"kind": "fault", "code": c} for c in TEXTS["FAULTS"]]
 CASES += [{"kind": "fault", "code": "trust_grace", "detail": "3 days left"}, {"kind": "fault", "code": "disk_on_fire"}]

@@ -97,10 +97,4 @@ TEXTS = {
     },
 }
 
-REASONS = (
-    "ok", "unreadable", "unknown_format", "malformed", "unsupported_alg",
-    "unknown_issuer", "bad_signature", "expired", "not_yet_valid", "revoked",
-    "clock_unset", "policy",
-)
-
 FAULTS = ("camera", "clock_unset", "trust_expired", "trust_grace", "log_full", "log_error", "provision")
