@@ -32,6 +32,12 @@ class Board:
         """Buzzer with `play(pattern)`, pattern a list of (freq_hz, ms)."""
         return None
 
+    def get_thermometer(self):
+        """Body-temperature sensor aimed at the person scanning, with `read()`
+        -> degrees Celsius (float) or None when it has no reading. The app
+        passes the reading to verify (policy `fever_c`)."""
+        return None
+
     def get_clock(self):
         """Clock with `now()` -> Unix seconds (int) or None when unset, and
         `set(unix_seconds)`. Always Unix epoch, whatever the port's epoch."""

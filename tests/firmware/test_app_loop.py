@@ -69,7 +69,7 @@ def test_full_log_is_shown_and_counted():
 
 
 def test_clock_floor_that_cannot_be_saved_does_not_stop_scanning():
-    from kiosk.provision.clock import ClockGuard
+    from kiosk.config.clock import ClockGuard
     from simclock import SimClock
 
     guard = ClockGuard(SimClock(at=1790000000), "/no/such/dir")

@@ -249,35 +249,36 @@ def test_bad_setup_values_refused():
         mpassert.eq(p.state.provisioned, False)
 
 
-def test_runtime_open_trust_for_the_scan_loop():
-    from kiosk.provision import runtime
+def test_device_state_for_the_scan_loop():
+    from kiosk.config import device
 
     p, mp, mem, clock = provisioned()
-    t = runtime.open_trust(mp, A_NOW)
+    t = device.load(mp, A_NOW)
     mpassert.eq(t.problems, [])
-    mpassert.eq(t.status(A_NOW), "ok")
+    mpassert.eq(t.trust_state(A_NOW), "ok")
     mpassert.eq(t.usable(A_NOW), True)
     mpassert.eq(t.revoked, None)
-    mpassert.eq(len(t.store.keys), 1)
-    mpassert.eq(t.status(T0 + 172800 + 3600), "grace")
+    mpassert.eq(len(t.trust.keys), 1)
+    mpassert.eq(t.trust_state(T0 + 172800 + 3600), "grace")
     mpassert.eq(t.usable(T0 + 172800 + 259200 + 1), False)
-    mpassert.eq(t.status(T0 + 172800 + 259200 + 1), "expired")
+    mpassert.eq(t.trust_state(T0 + 172800 + 259200 + 1), "expired")
     p.handle(cmd(p, 1, "revoke", {}, blob=K.revlist({b"AAAAAAAA": {K.entry(b"x")}}, 1)))
-    t = runtime.open_trust(mp, A_NOW)
+    t = device.load(mp, A_NOW)
     mpassert.eq(t.revoked.contains(b"AAAAAAAA", b"x"), True)
     t.close()
     # Damage the bundle on flash: reported, not used, no exception.
     with open(p.dir + "/trust.ktb", "r+b") as f:
         f.seek(200)
         f.write(b"\x00\x01")
-    t = runtime.open_trust(mp, A_NOW)
-    mpassert.eq(t.store, None)
+    t = device.load(mp, A_NOW)
+    mpassert.eq(t.trust, None)
     mpassert.eq(t.usable(A_NOW), False)
-    mpassert.eq(t.status(A_NOW), "damaged")
+    mpassert.eq(t.trust_state(A_NOW), "damaged")
     mpassert.eq("trust bundle" in t.problems[0], True)
     p.presence = lambda: True
     p.handle({"op": "reset"})
-    mpassert.eq(runtime.open_trust(mp, A_NOW).problems, ["not provisioned"])
+    t = device.load(mp, A_NOW)
+    mpassert.eq((t.problems, t.trust_state(A_NOW), t.damaged), (["not provisioned"], "none", []))
 
 
 A_NOW = T0 + 60

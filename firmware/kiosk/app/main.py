@@ -2,9 +2,13 @@
 
 Tasks: the scan loop, the log's group commit, the return to the idle screen,
 and the serial server (log pull and provisioning) when the board has a serial
-link. Provisioning changes reload the configuration at once. `run_forever` is
-what main.py calls on hardware: an unexpected exception is recorded and the
-board reset, never a REPL prompt on a wall kiosk.
+link. Provisioning changes reload the configuration at once. The app owns the
+objects a provisioning change may replace (`self.log`, `self.cfg`): its tasks
+read them from the app at every step, never keep an old one. A task that
+fails is restarted after a pause (counted in `task_errors`), and one asyncio
+exception handler records what escapes. `run_forever` is what main.py calls
+on hardware: an unexpected exception is recorded and the board reset, never
+a REPL prompt on a wall kiosk.
 """
 
 import asyncio
@@ -12,11 +16,14 @@ import os
 import sys
 import time
 
-from kiosk.app import config
 from kiosk.app.scanner import Scanner
+from kiosk.config import device
+from kiosk.trust import bundle as _bundle
 
 _SHOW_MS = const(3000)
-_FAULTS = {"expired": "trust_expired", "grace": "trust_grace"}
+_COMMIT_MS = const(100)
+_RETRY_MS = const(1000)
+_FAULTS = {_bundle.EXPIRED: "trust_expired", _bundle.GRACE: "trust_grace"}
 
 
 class App:
@@ -42,22 +49,26 @@ class App:
             self.prov.changed = self.reload
             self.clock = self.prov.guard
         else:
-            from kiosk.provision import atomic
-            from kiosk.provision.clock import ClockGuard
+            from kiosk.config import atomic
+            from kiosk.config.clock import ClockGuard
 
             atomic.makedirs(self.root + "/config")
             self.clock = ClockGuard(raw_clock, self.root + "/config")
+        self._restore_floor()
         from kiosk.crypto import comb
 
         comb.gtable()  # G's table early, while the heap is still unfragmented
-        self.cfg = config.load(self.root, self.clock.now(), allow_unsigned)
+        self.cfg = device.load(self.root, self.clock.now(), allow_unsigned)
+        self.task_errors = 0
+        self.last_task_error = None
+        self._fault_shown = None
         self._name_server()
         self.ui = None
         lcd = board.get_lcd()
         if lcd is not None:
             from kiosk.ui import Ui
 
-            self.ui = Ui(lcd, font_dir or self.root + "/fonts", self.cfg.lang)
+            self.ui = Ui(lcd, font_dir or self.root + "/fonts", self.cfg.lang)  # lang checked by kiosk.config
         self.feedback = None
         led, buzzer = board.get_led(), board.get_buzzer()
         if led is not None or buzzer is not None:
@@ -66,10 +77,23 @@ class App:
             self.feedback = Feedback(led, buzzer)
         self.scanner = Scanner(board.get_source(), self.clock, self.cfg,
                                self.ui, self.feedback, self.log, on_verdict)
+        get_thermometer = getattr(board, "get_thermometer", None)
+        self.scanner.thermometer = get_thermometer() if get_thermometer else None
+
+    def _restore_floor(self):
+        """The clock floor from the newest scan record: the log survives a
+        lost RTC, and clock.json may lag the last scans by up to persist_s."""
+        try:
+            t = 0
+            for r in self.log.records(self.log.durable_seq):
+                t = max(t, r.time)
+            self.clock.raise_floor(t)
+        except Exception:  # noqa: BLE001 - a damaged log or full flash: the saved floor stands
+            pass
 
     def _name_server(self):
         if self.server is not None:
-            self.server.device_id = (self.cfg.device.get("device_id") or "unprovisioned").encode()
+            self.server.device_id = (self.cfg.device_id or "unprovisioned").encode()
 
     def reload(self, op=None):
         """Re-read the configuration after a provisioning change."""
@@ -78,7 +102,7 @@ class App:
         old = self.cfg
         old.close()
         comb.forget()  # checked-table cache belongs to the old trust store
-        self.cfg = config.load(self.root, self.clock.now(), self.allow_unsigned)
+        self.cfg = device.load(self.root, self.clock.now(), self.allow_unsigned)
         self.scanner.cfg = self.cfg
         self._name_server()
         if self.ui is not None:
@@ -101,6 +125,8 @@ class App:
     def fault(self):
         """The fault that stops (or warns about) judging codes, or None."""
         now = self.clock.now()
+        if self.cfg.damaged:
+            return "config"  # a stored value failed its check: nothing is judged on a guess
         if not self.cfg.provisioned:
             return "provision"
         if now is None:
@@ -112,32 +138,71 @@ class App:
         return _FAULTS.get(self.cfg.trust_state(now))
 
     def show_state(self):
-        """Idle screen, or the fault screen that explains what is wrong."""
+        """Idle screen, or the fault screen that explains what is wrong (and
+        the fault LED; the fault sound when the fault is new)."""
+        f = self.fault()
+        if self.feedback:
+            if f:
+                self.feedback.fault(sound=f != self._fault_shown)
+            else:
+                self.feedback.idle()
+        self._fault_shown = f
         if self.ui is None:
             return
-        f = self.fault()
         if f:
-            self.ui.fault(f)
+            detail = self.cfg.damaged[0][0] if f == "config" else None
+            self.ui.fault(f, detail)
         else:
             self.ui.idle(self.clock.now())
+
+    def idle_due(self, now_ms):
+        """One step of the return to idle: True when the verdict's time is up
+        and the idle (or fault) screen was shown again."""
+        shown = self.scanner.shown_ms
+        if shown is None or time.ticks_diff(now_ms, shown) <= _SHOW_MS:
+            return False
+        self.scanner.shown_ms = None
+        self.show_state()
+        return True
 
     async def back_to_idle(self):
         """A verdict stays on screen for _SHOW_MS, then the idle (or fault) screen returns."""
         while True:
             await asyncio.sleep_ms(250)
-            shown = self.scanner.shown_ms
-            if shown is not None and time.ticks_diff(time.ticks_ms(), shown) > _SHOW_MS:
-                self.scanner.shown_ms = None
-                if self.feedback:
-                    self.feedback.idle()
-                self.show_state()
+            self.idle_due(time.ticks_ms())
+
+    async def committer(self):
+        """Group commit of the app's current log (a reset replaces it)."""
+        while True:
+            self.log.tick()
+            await asyncio.sleep_ms(_COMMIT_MS)
+
+    async def _keep(self, make):
+        """Run the task `make()` builds; when it fails, count it and start it again."""
+        while True:
+            try:
+                await make()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - e.g. a flash error in a commit
+                self.task_errors += 1
+                self.last_task_error = exc
+                await asyncio.sleep_ms(_RETRY_MS)
+
+    def _on_loop_error(self, loop, context):
+        """The one asyncio exception handler: what escapes a task is counted, not lost."""
+        self.task_errors += 1
+        self.last_task_error = context.get("exception") or context.get("message")
 
     async def main(self, serve=False):
         """Run until the source ends; with serve=True keep serving the link afterwards."""
+        asyncio.get_event_loop().set_exception_handler(self._on_loop_error)
         self.show_state()
-        tasks = [asyncio.create_task(self.log.committer()), asyncio.create_task(self.back_to_idle())]
+        tasks = [asyncio.create_task(self._keep(self.committer)),
+                 asyncio.create_task(self._keep(self.back_to_idle))]
         if self.server is not None:
-            tasks.append(asyncio.create_task(self.server.run()))
+            tasks.append(asyncio.create_task(self._keep(self.server.run)))
         if self.scanner.source is not None:
             await self.scanner.run()
         if serve and self.server is not None:

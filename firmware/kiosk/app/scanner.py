@@ -10,6 +10,7 @@ import asyncio
 
 from kiosk import verify
 from kiosk.policy import verdict as V
+from kiosk.trust.bundle import EXPIRED
 
 _REPEAT_MS = const(3000)  # the same code held in front of the camera counts once
 
@@ -23,6 +24,7 @@ class Scanner:
         self.feedback = feedback
         self.log = log
         self.on_verdict = on_verdict
+        self.thermometer = None  # the board's, when it has one: read() -> degrees C or None
         self.scans = 0
         self.errors = 0  # scans lost to an unexpected error (see last_error)
         self.record_errors = 0  # verdicts shown but not recorded (flash failing)
@@ -45,12 +47,12 @@ class Scanner:
         trust = cfg.trust_state(now)
         if payload is None:
             v = V.reject("unreadable")
-        elif not cfg.provisioned:
-            v = V.reject("unknown_issuer", "kiosk not provisioned")
-        elif trust == "expired":
+        elif cfg.damaged or not cfg.provisioned:
+            v = V.reject("unknown_issuer", "kiosk configuration damaged" if cfg.damaged else "kiosk not provisioned")
+        elif trust == EXPIRED:
             v = V.reject("unknown_issuer", "trust list expired past its grace period")
         else:
-            v = verify.check(payload, cfg.trust, cfg.policy, now, cfg.revoked)
+            v = verify.check(payload, cfg.trust, cfg.policy, now, cfg.revoked, self._temperature())
         if now is not None and hasattr(self.clock, "seen"):
             self.clock.seen(now)
         decided = time.ticks_ms()
@@ -76,6 +78,16 @@ class Scanner:
                 "decide_ms": time.ticks_diff(decided, t0), "show_ms": time.ticks_diff(shown, decided),
             })
         return v
+
+    def _temperature(self):
+        t = self.thermometer
+        if t is None:
+            return None
+        try:
+            c = t.read()
+            return float(c) if c is not None else None
+        except Exception:  # noqa: BLE001 - a failed sensor reads as "no reading"
+            return None
 
     def _is_repeat(self, payload):
         now = time.ticks_ms()

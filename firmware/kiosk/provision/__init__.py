@@ -1,27 +1,20 @@
-"""Provisioning: first setup, admin-signed changes, clock guard, write-only secrets.
+"""Provisioning over the serial link: first setup, admin-signed changes, reset.
 
 Modules:
-    atomic    all-or-nothing multi-file writes on littlefs (journal + rename)
     command   signed admin commands: ES256 over device id + counter + command
-    state     the provisioning state file (device id, keys, counter, sequences)
-    clock     the clock guard (clock_unset, no rollback past the last scan)
-    handlers  the operations (info, setup, cmd, reset)
+    handlers  the operations (info, setup, cmd, reset), each one transaction
     wire      PROV/UPLOAD commands for the serial link server
-    runtime   open_trust(root, now): bundle, revocation list, status for the scan loop
 
-Every failure raises ProvisionError with a stable `code` (e.g. "bad_signature",
-"replay", "rollback") and leaves the kiosk's files as they were.
-See docs/provisioning.md.
+What is stored (device state, provisioning state, clock floor, atomic file
+updates) belongs to kiosk.config; this package is the protocol that changes
+it. Every failure raises ProvisionError with a stable `code` (e.g.
+"bad_signature", "replay", "rollback") and leaves the kiosk's files as they
+were. See docs/provisioning.md.
 """
 
+from kiosk.config import ConfigError as ProvisionError  # one class for refusals, here and in kiosk.config
 
-class ProvisionError(Exception):
-    """A refused or failed provisioning step; `code` names the reason."""
-
-    def __init__(self, code, msg=None):
-        super().__init__(msg or code)
-        self.code = code
-        self.msg = msg or code
+__all__ = ["ProvisionError", "register"]
 
 
 def register(server, root, **kw):

@@ -22,14 +22,12 @@ import os
 
 from micropython import const
 
-from kiosk.provision import ProvisionError, atomic, command, state
-from kiosk.provision.clock import ClockGuard
+from kiosk.config import atomic, schema, state
+from kiosk.config.clock import ClockGuard
+from kiosk.provision import ProvisionError, command
 from kiosk.trust import TrustError
 
 _MAX_BLOB = const(262144)
-_MIN_SECRET = const(16)
-_MAX_SECRET = const(64)
-_MAX_STR = const(64)
 CONFIG_FILES = ("device.json", "policy.json", "trust.ktb", "revoked.krv", "secret.bin",
                 "wifi.json", "clock.json", state.NAME)
 
@@ -49,6 +47,7 @@ class Provisioner:
         self.logs_pending = logs_pending
         self.wipe_logs = wipe_logs
         self.changed = None  # set after a commit: called with the op name
+        self.change_error = None
 
     # -- entry point ------------------------------------------------------
 
@@ -105,7 +104,7 @@ class Provisioner:
                 r["bundle"] = {"seq": info.seq, "iat": info.iat, "exp": info.exp,
                                "grace": info.grace, "status": info.status}
             except TrustError as exc:
-                r["bundle"] = {"status": "damaged", "msg": str(exc)}
+                r["bundle"] = {"status": bundle.DAMAGED, "msg": str(exc)}
         return r
 
     # -- first setup ---------------------------------------------------------
@@ -114,7 +113,7 @@ class Provisioner:
         if self.state.provisioned:
             raise ProvisionError("already_provisioned", "kiosk is provisioned: send admin-signed commands")
         dev_id = req.get("device_id")
-        if not _short_str(dev_id):
+        if not schema.short_str(dev_id):
             raise ProvisionError("bad_request", "device_id must be a short string")
         new = state.State()
         new.device_id = dev_id
@@ -246,43 +245,29 @@ class Provisioner:
     # -- file writers (all staged in a transaction) ---------------------------
 
     def _put_device(self, txn, dev, venue, lang):
-        if not isinstance(venue, dict) or not _short_str(venue.get("id")) or not _short_str(venue.get("name")):
-            raise ProvisionError("bad_request", "venue needs id and name")
-        vtype = venue.get("type", "general")
-        if not _short_str(vtype):
-            raise ProvisionError("bad_request", "bad venue type")
         dev = dict(dev)
-        dev["venue"] = {"id": venue["id"], "name": venue["name"], "type": vtype}
+        dev["venue"] = venue
         if lang is not None:
-            if not _short_str(lang):
-                raise ProvisionError("bad_request", "bad lang")
             dev["lang"] = lang
-        txn.put("device.json", json.dumps(dev).encode())
+        txn.put("device.json", json.dumps(schema.check_device(dev)).encode())
 
-    def _put_policy(self, txn, conf):
-        from kiosk.policy import Policy, PolicyError
-
-        try:
-            Policy(conf)
-            data = json.dumps(conf).encode()
-        except (PolicyError, TypeError, ValueError) as exc:
-            raise ProvisionError("bad_request", "policy refused: %s" % exc)
-        if len(data) > 16384:
+    def _put_policy(self, txn, conf, venue_type=None):
+        conf = schema.check_policy(conf, venue_type or self._venue_type(txn))[0]
+        data = json.dumps(conf).encode()
+        if len(data) > schema.MAX_POLICY:
             raise ProvisionError("bad_request", "policy too large")
         txn.put("policy.json", data)
 
+    def _venue_type(self, txn):
+        """The venue type the new device.json (staged in txn) or the current one gives."""
+        raw = atomic.read(self.dir + "/device.json" + (".new" if "device.json" in txn.puts else ""))
+        return ((_json(raw) or {}).get("venue") or {}).get("type")
+
     def _put_secret(self, txn, secret):
-        if not isinstance(secret, bytes) or not _MIN_SECRET <= len(secret) <= _MAX_SECRET:
-            raise ProvisionError("bad_request", "venue secret must be 16..64 bytes")
-        txn.put("secret.bin", secret)
+        txn.put("secret.bin", schema.check_secret(secret))
 
     def _put_wifi(self, txn, w):
-        if not isinstance(w, dict) or not _short_str(w.get("ssid")):
-            raise ProvisionError("bad_request", "wifi needs an ssid")
-        pw = w.get("password", "")
-        if not isinstance(pw, str) or len(pw) > _MAX_STR:
-            raise ProvisionError("bad_request", "bad wifi password")
-        txn.put("wifi.json", json.dumps({"ssid": w["ssid"], "password": pw}).encode())
+        txn.put("wifi.json", json.dumps(schema.check_wifi(w)).encode())
 
     def _staged(self, blob, blob_path, sha, name):
         """Path of a durable staged copy of the blob, its SHA-256 checked."""
@@ -342,8 +327,13 @@ class Provisioner:
         txn.put_file("revoked.krv", path)
 
     def _changed(self, op):
+        """Tell the app; the change is committed, so a failing callback is
+        kept in `change_error`, never reported to the host as a refusal."""
         if self.changed:
-            self.changed(op)
+            try:
+                self.changed(op)
+            except Exception as exc:  # noqa: BLE001
+                self.change_error = exc
 
 
 # Requests (PROV "op") and signed commands (the command's "op"), like the
@@ -389,10 +379,6 @@ def _point(v, what):
 
 def _kid(pub):
     return hexlify(hashlib.sha256(pub).digest()[:8]).decode() if pub else None
-
-
-def _short_str(v):
-    return isinstance(v, str) and 0 < len(v) <= _MAX_STR
 
 
 def _json(raw):

@@ -32,10 +32,14 @@ _MAX_BODY = const(4194304)
 _MAX_GRACE = const(31536000)
 _CHUNK = const(2048)
 
+# The trust states, spelled here only (kiosk.config.device, the app, provisioning info).
 OK = "ok"
 GRACE = "grace"
 EXPIRED = "expired"
 CLOCK_UNSET = "clock_unset"
+NONE = "none"  # no trust material installed
+DAMAGED = "damaged"  # installed, but refused (signature, hash, format)
+STATES = (OK, GRACE, EXPIRED, CLOCK_UNSET, NONE, DAMAGED)
 
 
 def read_signed_header(f, magic, operator_pub, max_header=_MAX_HEADER):

@@ -48,10 +48,12 @@ class Feedback:
                 bz.play(pattern)
         return pattern
 
-    def fault(self):
+    def fault(self, sound=True):
+        """The fault LED (blue), and the fault sound unless sound=False
+        (the app sounds it once, when the fault appears)."""
         if self.led:
             self.led.show("BLUE")
-        if self.buzzer:
+        if self.buzzer and sound:
             self.buzzer.play(FAULT)
 
     def idle(self):

@@ -16,6 +16,7 @@ import time
 from micropython import const
 
 import kiosk.ui.icons as icons
+from kiosk.config.schema import LANGS  # the languages a kiosk may be configured with
 from kiosk.ui.font import BuiltinFont, Font, UiError
 from kiosk.ui.text import Pen
 from kiosk.ui.texts import FAULTS, TEXTS
@@ -33,7 +34,6 @@ _STYLE = {
     "idle": ((16, 40, 72), (255, 255, 255)),
     "fault": ((56, 64, 80), (255, 255, 255)),
 }
-LANGS = ("zh", "en", "zh+en")
 
 
 def _rgb565(r, g, b):
@@ -237,7 +237,7 @@ class Ui:
 
     def fault(self, code, detail=None):
         """A fault screen: what is wrong and who can fix it. Codes: camera,
-        clock_unset, trust_expired, trust_grace, log_full, log_error, provision."""
+        clock_unset, trust_expired, trust_grace, log_full, log_error, provision, config."""
         known = code in FAULTS
         self._begin("fault")
         s = self.h * 56 // 240

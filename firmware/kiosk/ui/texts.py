@@ -49,6 +49,8 @@ TEXTS = {
         "h_log_error": "请联系技术人员",
         "f_provision": "设备尚未配置",
         "h_provision": "请技术人员配置本机",
+        "f_config": "配置数据损坏",
+        "h_config": "请技术人员重新配置",
         "f_other": "设备故障",
         "h_other": "请联系工作人员",
     },
@@ -92,9 +94,11 @@ TEXTS = {
         "h_log_error": "Call a technician",
         "f_provision": "Kiosk not set up",
         "h_provision": "A technician must provision it",
+        "f_config": "Configuration damaged",
+        "h_config": "A technician must provision it again",
         "f_other": "Kiosk fault",
         "h_other": "Please call staff",
     },
 }
 
-FAULTS = ("camera", "clock_unset", "trust_expired", "trust_grace", "log_full", "log_error", "provision")
+FAULTS = ("camera", "clock_unset", "trust_expired", "trust_grace", "log_full", "log_error", "provision", "config")

@@ -15,7 +15,7 @@ import json
 
 from micropython import const
 
-from kiosk.provision import ProvisionError, atomic
+from kiosk.config import ConfigError, atomic
 
 NAME = "clock.json"
 _SLACK = const(300)
@@ -88,9 +88,9 @@ class ClockGuard:
     def check_set(self, t, back=False):
         """Validate a new time from a (signed) command; returns the new floor."""
         if not isinstance(t, int) or t < _MIN_TIME or t > 0xFFFFFFFF:
-            raise ProvisionError("bad_request", "clock value out of range")
+            raise ConfigError("bad_request", "clock value out of range")
         if t < self.floor - self.slack and not back:
-            raise ProvisionError(
+            raise ConfigError(
                 "clock_rollback",
                 "time %d is before the last scan %d; a signed command with back=true is needed" % (t, self.floor),
             )

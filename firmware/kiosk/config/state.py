@@ -1,6 +1,6 @@
 """The provisioning state: who may change this kiosk and what it has accepted.
 
-<root>/config/prov.json (written only through kiosk.provision.atomic):
+<root>/config/prov.json (written only through kiosk.config.atomic):
     {"v": 1, "device_id": tstr, "admin": hex SEC1, "operator": hex SEC1,
      "ctr": last accepted command counter, "bundle_seq": trust bundle
      sequence high-water mark, "rev_seq": revocation list sequence}
@@ -15,7 +15,7 @@ from binascii import hexlify, unhexlify
 
 from micropython import const
 
-from kiosk.provision import ProvisionError, atomic
+from kiosk.config import ConfigError, atomic
 
 NAME = "prov.json"
 _MAX = const(4096)
@@ -60,9 +60,9 @@ def _unhex(s):
     try:
         b = unhexlify(s)
     except (ValueError, TypeError):
-        raise ProvisionError("damaged", "prov.json: bad key")
+        raise ConfigError("damaged", "prov.json: bad key")
     if len(b) != 65:
-        raise ProvisionError("damaged", "prov.json: bad key length")
+        raise ConfigError("damaged", "prov.json: bad key length")
     return b
 
 
@@ -74,10 +74,10 @@ def load(config_dir):
     try:
         d = json.loads(raw)
     except ValueError:
-        raise ProvisionError("damaged", "prov.json is not JSON")
+        raise ConfigError("damaged", "prov.json is not JSON")
     if not isinstance(d, dict) or d.get("v") != 1:
-        raise ProvisionError("damaged", "prov.json: unknown version")
+        raise ConfigError("damaged", "prov.json: unknown version")
     for k in ("ctr", "bundle_seq", "rev_seq"):
         if not isinstance(d.get(k, 0), int):
-            raise ProvisionError("damaged", "prov.json: bad %s" % k)
+            raise ConfigError("damaged", "prov.json: bad %s" % k)
     return State(d)

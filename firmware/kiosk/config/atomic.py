@@ -17,7 +17,7 @@ import os
 
 from micropython import const
 
-from kiosk.provision import ProvisionError
+from kiosk.config import ConfigError
 
 _JOURNAL = "journal"
 _MAX_JOURNAL = const(4096)
@@ -55,14 +55,14 @@ def write(path, data):
 
 
 def read(path, limit=65536):
-    """File contents, or None when missing. Raises ProvisionError when too big."""
+    """File contents, or None when missing. Raises ConfigError when too big."""
     try:
         with open(path, "rb") as f:
             data = f.read(limit + 1)
     except OSError:
         return None
     if len(data) > limit:
-        raise ProvisionError("damaged", "%s larger than %d bytes" % (path, limit))
+        raise ConfigError("damaged", "%s larger than %d bytes" % (path, limit))
     return data
 
 
@@ -76,7 +76,7 @@ class Txn:
 
     def put(self, name, data):
         if "/" in name or name == _JOURNAL:
-            raise ProvisionError("bad_request", "bad file name")
+            raise ConfigError("bad_request", "bad file name")
         write_new(self.dir + "/" + name, data)
         if name not in self.puts:
             self.puts.append(name)
