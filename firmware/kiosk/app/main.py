@@ -195,14 +195,20 @@ class App:
         self.task_errors += 1
         self.last_task_error = context.get("exception") or context.get("message")
 
-    async def main(self, serve=False):
-        """Run until the source ends; with serve=True keep serving the link afterwards."""
+    def start_tasks(self):
+        """Start the background tasks (inside a running loop); returns them,
+        the serial server last."""
         asyncio.get_event_loop().set_exception_handler(self._on_loop_error)
-        self.show_state()
         tasks = [asyncio.create_task(self._keep(self.committer)),
                  asyncio.create_task(self._keep(self.back_to_idle))]
         if self.server is not None:
             tasks.append(asyncio.create_task(self._keep(self.server.run)))
+        return tasks
+
+    async def main(self, serve=False):
+        """Run until the source ends; with serve=True keep serving the link afterwards."""
+        self.show_state()
+        tasks = self.start_tasks()
         if self.scanner.source is not None:
             await self.scanner.run()
         if serve and self.server is not None:

@@ -41,7 +41,12 @@ class Provisioner:
         self.dir = root + "/config"
         atomic.makedirs(self.dir)
         self.recovered = atomic.recover(self.dir)
-        self.state = state.load(self.dir)
+        self.damaged = None  # prov.json unreadable: only info and reset are served
+        try:
+            self.state = state.load(self.dir)
+        except ProvisionError as exc:
+            self.state = state.State()
+            self.damaged = exc.msg
         self.guard = ClockGuard(clock, self.dir)
         self.presence = presence
         self.logs_pending = logs_pending
@@ -80,6 +85,7 @@ class Provisioner:
         dev = _json(atomic.read(self.dir + "/device.json")) or {}
         wifi = _json(atomic.read(self.dir + "/wifi.json")) or {}
         r = {
+            "damaged": self.damaged,
             "device_id": s.device_id,
             "provisioned": s.provisioned,
             "ctr": s.ctr,
@@ -109,7 +115,12 @@ class Provisioner:
 
     # -- first setup ---------------------------------------------------------
 
+    def _check_state(self):
+        if self.damaged:
+            raise ProvisionError("damaged", "%s: hold the reset button and reset the kiosk" % self.damaged)
+
     def setup(self, req):
+        self._check_state()
         if self.state.provisioned:
             raise ProvisionError("already_provisioned", "kiosk is provisioned: send admin-signed commands")
         dev_id = req.get("device_id")
@@ -150,9 +161,10 @@ class Provisioner:
 
     def command(self, raw, blob=None, blob_path=None):
         s = self.state
-        if not s.provisioned:
+        if self.damaged or not s.provisioned:
             if blob_path:
                 _remove(blob_path)
+            self._check_state()
             raise ProvisionError("not_provisioned", "run first setup")
         try:
             cmd = command.verify(raw, s.admin, s.device_id, s.ctr)
@@ -238,6 +250,7 @@ class Provisioner:
             txn.delete(name)
         txn.commit()
         self.state = state.State()
+        self.damaged = None
         self.guard.floor = 0
         self._changed("reset")
         return {"wiped": True, "abandoned": pending if abandon_logs else 0}

@@ -84,6 +84,7 @@ class Ui:
         return self.pen.drawn
 
     def _begin(self, style):
+        self.screen = style  # what is on screen: "idle", "fault" or the verdict
         bg, fg = _STYLE[style]
         self.bg = self._color(*bg)
         self.fg = self._color(*fg)
