@@ -105,9 +105,15 @@ def parse_signed(data, magic, point=None):
         h = cbor2.loads(data[8 : 8 + n])
     except Exception as exc:
         raise KioskError("bad header: %s" % exc)
+    if not isinstance(h, dict):
+        raise KioskError("bad header in %s file" % magic.decode())
     h = dict(h)
     sig = data[8 + n : 8 + n + 64]
     body = data[8 + n + 64 :]
+    want = h.get("len")
+    if isinstance(want, int) and len(body) != want:  # integrity on load, signature or not
+        raise KioskError("%s %s file: body of %d bytes, its header says %d" % (
+            "truncated" if len(body) < want else "damaged (trailing bytes)", magic.decode(), len(body), want))
     ok = None
     if point is not None:
         ok = verify(point, data[: 8 + n], sig) and h.get("sha") == hashlib.sha256(body).digest() and h.get("len") == len(body)
@@ -118,6 +124,9 @@ def build(store, private_key, seq, valid_s, grace_s, iat=None):
     """A signed bundle around trust store bytes (KTS1)."""
     if store[:4] != b"KTS1":
         raise KioskError("not a trust store (build one with `kioskctl trust build`)")
+    from kioskctl import trust
+
+    trust.load(store)  # whole and well-formed before it is signed
     if seq < 1:
         raise KioskError("sequence number must be >= 1")
     if not 0 <= grace_s <= MAX_GRACE or valid_s <= 0:

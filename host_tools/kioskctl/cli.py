@@ -7,10 +7,18 @@ handlers so `kioskctl --help` is fast.
 
 import argparse
 import importlib
+import os
 import sys
 
 from kioskctl import __version__
 from kioskctl.errors import KioskError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line on stderr (exit 2)."""
+
+    def error(self, message):
+        self.exit(2, "kioskctl: error: %s (see `%s --help`)\n" % (message, self.prog))
 
 COMMANDS = [
     "kioskctl.cmd_keys",
@@ -25,7 +33,7 @@ COMMANDS = [
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="kioskctl",
         description="Host tools for health-code scan kiosks: keys, test tokens, trust, provisioning, "
         "log pull, reports and the simulator.")
@@ -50,3 +58,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("kioskctl: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last net: never a traceback for the user
+        if os.environ.get("KIOSKCTL_DEBUG"):
+            raise
+        print("kioskctl: error: unexpected %s: %s (a bug in kioskctl; KIOSKCTL_DEBUG=1 shows where)" % (
+            type(exc).__name__, str(exc).splitlines()[0] if str(exc) else ""), file=sys.stderr)
+        return 1

@@ -31,9 +31,12 @@ def cmd_gen(args):
         if os.path.exists(path) and not args.force:
             raise KioskError("%s exists (use --force to overwrite)" % path)
     key = ec.generate_private_key(ec.SECP256R1())
-    os.makedirs(os.path.dirname(os.path.abspath(priv)), exist_ok=True)
-    write_pem(key, priv, private=True)
-    write_pem(key, pub)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(priv)), exist_ok=True)
+        write_pem(key, priv, private=True)
+        write_pem(key, pub)
+    except OSError as exc:
+        raise KioskError("cannot write %s: %s" % (exc.filename or priv, exc.strerror or exc))
     point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     print("kid %s  %s  %s" % (kid_of_point(point).hex(), priv, pub))
     return 0

@@ -40,13 +40,20 @@ def cmd_mint(args):
     from kioskctl.keys import load_signing_key
     from kioskctl.timeutil import parse_duration, parse_instant
 
+    if not args.name.strip():
+        raise UsageError("--name must not be empty (the masked name the kiosk shows)")
+    if not args.holder.strip():
+        raise UsageError("--holder must not be empty (the kiosk stores its pseudonym)")
+    try:
+        cti = bytes.fromhex(args.cti) if args.cti else None
+    except ValueError:
+        raise UsageError("--cti takes the token id as hex, e.g. 0123456789abcdef, not %r" % args.cti)
     sk = load_signing_key(args.key)
     iat = parse_instant(args.start)
     exp = iat + parse_duration(args.valid)
     travel = parse_travel(args.travel) if args.travel else None
     if travel and args.colour != "yellow":
         raise UsageError("a travel window is for yellow codes only")
-    cti = bytes.fromhex(args.cti) if args.cti else None
     claims = mint.health_code_claims(
         args.iss, args.colour, args.holder, args.name, iat, exp,
         nbf=parse_instant(args.nbf) if args.nbf else None,
@@ -55,8 +62,11 @@ def cmd_mint(args):
     text = mint.hc1(mint.cose_sign1(claims, sk, mint.kid_for(sk)))
     print(text)
     if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+        try:
+            with open(args.out, "w") as f:
+                f.write(text + "\n")
+        except OSError as exc:
+            raise UsageError("cannot write %s: %s" % (args.out, exc.strerror or exc))
     if args.qr:
         mint.write_qr_png(text, args.qr)
     return 0

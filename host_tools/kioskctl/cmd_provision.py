@@ -12,6 +12,8 @@ import sys
 from kioskctl.errors import KioskError
 from kioskctl.timeutil import parse_instant as parse_time
 
+from kioskctl.fw import LANGS, VENUE_TYPES  # the firmware's own choices (kiosk.config.schema, kiosk.policy)
+
 
 def register(sub):
     p = sub.add_parser("provision", help="first setup and admin-signed changes over USB serial")
@@ -23,8 +25,9 @@ def register(sub):
     s.add_argument("--device-id", required=True)
     s.add_argument("--venue-id", required=True)
     s.add_argument("--venue-name", required=True)
-    s.add_argument("--venue-type", default="general")
-    s.add_argument("--lang")
+    s.add_argument("--venue-type", default="general", choices=VENUE_TYPES,
+                   help="venue type: %s (default general)" % ", ".join(VENUE_TYPES))
+    s.add_argument("--lang", choices=LANGS, help="screen language: %s (default: the policy's, zh+en)" % ", ".join(LANGS))
     s.add_argument("--policy", metavar="JSON_FILE", help="venue policy (default: the venue type's defaults)")
     s.add_argument("--admin-pub", required=True, metavar="PEM", help="admin public key: signs every later change")
     s.add_argument("--operator-pub", required=True, metavar="PEM", help="operator public key: signs trust bundles and revocation lists")
@@ -44,7 +47,7 @@ def register(sub):
     _port(c)
     c.add_argument("--admin-key", required=True, metavar="PEM", help="admin private key")
     g = c.add_mutually_exclusive_group(required=True)
-    g.add_argument("--venue", nargs=3, metavar=("ID", "NAME", "TYPE"))
+    g.add_argument("--venue", nargs=3, metavar=("ID", "NAME", "TYPE"), help="TYPE: %s" % ", ".join(VENUE_TYPES))
     g.add_argument("--policy", metavar="JSON_FILE")
     g.add_argument("--secret-file", metavar="FILE")
     g.add_argument("--wifi", nargs=2, metavar=("SSID", "PASS_FILE"))
@@ -67,9 +70,10 @@ def _port(p):
 
 
 def client(args):
+    from kioskctl.progress import status
     from kioskctl.provision import connect
 
-    return connect(args.port, args.baud, args.timeout)
+    return connect(args.port, args.baud, args.timeout, notify=status)
 
 
 def read_file(path, limit=1 << 24):
@@ -114,7 +118,9 @@ def cmd_setup(args):
         h, _, ok = bundle.parse_signed(data, bundle.MAGIC, bundle.load_public_point(args.operator_pub))
         if not ok:
             raise KioskError("%s is not signed by the operator key %s" % (args.bundle, args.operator_pub))
-    r = client(args).setup(
+    from kioskctl.progress import Upload
+
+    setup = dict(  # every input checked before the port is opened
         device_id=args.device_id,
         venue={"id": args.venue_id, "name": args.venue_name, "type": args.venue_type},
         policy=_policy(args.policy, args.venue_type),
@@ -126,6 +132,9 @@ def cmd_setup(args):
         wifi=wifi,
         lang=args.lang,
     )
+    kiosk = client(args)
+    with Upload(len(data or b""), "bundle") as bar:
+        r = kiosk.setup(progress=bar, **setup)
     print("provisioned %s" % r["device_id"], file=sys.stderr)
     return 0
 

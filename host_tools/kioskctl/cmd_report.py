@@ -12,8 +12,6 @@ around each visit (the contacts to notify).
 
 import datetime
 import json
-import os
-import sqlite3
 import sys
 
 from kioskctl.errors import KioskError, UsageError
@@ -31,7 +29,8 @@ def register(sub):
     t.add_argument("--store", nargs="+", default=["kiosk-records.sqlite"], help="record stores (several venues)")
     t.add_argument("--holder", required=True, help="holder id of the positive case (as in the health code)")
     g = t.add_mutually_exclusive_group(required=True)
-    g.add_argument("--secret", help="venue secret (hex) used by every kiosk in the stores")
+    g.add_argument("--secret", help="venue secret used by every kiosk in the stores: hex, or the file given to "
+                   "provision setup --secret-file")
     g.add_argument("--secrets", help='JSON file {"device id": "secret hex", ...}')
     t.add_argument("--window", type=int, default=30, help="minutes before and after a visit (default 30)")
     t.add_argument("--json", action="store_true", help="one JSON object per visit")
@@ -55,9 +54,9 @@ def _tz(text):
 
 
 def _open(path):
-    if not os.path.exists(path):
-        raise KioskError("no record store at %s (run kioskctl pull first)" % path)
-    return sqlite3.connect(path)
+    from kioskctl.store import open_readonly
+
+    return open_readonly(path)
 
 
 def day_counts(db, tz, day=None):
@@ -77,6 +76,11 @@ def day_counts(db, tz, day=None):
 
 def cmd_report(args):
     tz = _tz(args.tz)
+    if args.day:
+        try:
+            datetime.date.fromisoformat(args.day)
+        except ValueError:
+            raise UsageError("--day takes a date as YYYY-MM-DD, not %r" % args.day)
     if args.port:
         from kioskctl.pull import pull
         from kioskctl.store import Store
@@ -105,7 +109,10 @@ def cmd_report(args):
 
 def _secrets(args):
     if args.secret:
-        return lambda device: bytes.fromhex(args.secret)
+        from kioskctl.inputs import secret
+
+        s = secret(args.secret)
+        return lambda device: s
     try:
         with open(args.secrets) as f:
             table = {k: bytes.fromhex(v) for k, v in json.load(f).items()}

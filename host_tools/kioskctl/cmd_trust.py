@@ -78,12 +78,7 @@ def cmd_build(args):
         seen.add(ident)
         entries.append(entry)
     data = trust.build(entries)
-    tmp = args.out + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, args.out)
+    _write(args.out, data)
     print("trust store %s: %d keys, %d bytes" % (args.out, len(entries), len(data)), file=sys.stderr)
     return 0
 
@@ -93,16 +88,19 @@ def _read(path):
         with open(path, "rb") as f:
             return f.read()
     except OSError as exc:
-        raise KioskError("cannot read %s: %s" % (path, exc))
+        raise KioskError("cannot read %s: %s" % (path, exc.strerror or exc))
 
 
 def _write(path, data):
     tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise KioskError("cannot write %s: %s" % (path, exc.strerror or exc))
 
 
 def cmd_bundle(args):
@@ -169,8 +167,12 @@ def cmd_push(args):
     op = {b"KTB1": "trust", b"KRV1": "revoke", b"KRD1": "revoke"}.get(magic)
     if op is None:
         raise KioskError("%s is not a bundle, revocation list or delta" % args.file)
+    from kioskctl.progress import Upload, status
+
     key = bundle.load_private_key(args.admin_key)
-    r = provision.push(provision.connect(args.port, args.baud, args.timeout), key, op, data)
+    kiosk = provision.connect(args.port, args.baud, args.timeout, notify=status)
+    with Upload(len(data), os.path.basename(args.file)) as bar:
+        r = provision.push(kiosk, key, op, data, progress=bar)
     print("%s accepted (counter %d)" % (args.file, r["ctr"]), file=sys.stderr)
     return 0
 

@@ -31,6 +31,7 @@ def _install():
 _install()
 
 from kiosk import records  # noqa: E402
+from kiosk.config import schema  # noqa: E402
 from kiosk.link import server as proto  # noqa: E402
 from kiosk.provision import command as admin_command  # noqa: E402
 from kiosk.provision import handlers as prov_handlers  # noqa: E402
@@ -39,4 +40,8 @@ from kiosk.provision import wire as prov  # noqa: E402
 # names of the admin-signed commands the firmware accepts
 COMMAND_OPS = tuple(prov_handlers._COMMANDS)
 
-__all__ = ["records", "proto", "prov", "admin_command", "COMMAND_OPS"]
+# the values a kiosk may be configured with
+LANGS = schema.LANGS
+from kiosk.policy import VENUE_TYPES  # noqa: E402
+
+__all__ = ["records", "proto", "prov", "admin_command", "COMMAND_OPS", "schema", "LANGS", "VENUE_TYPES"]

@@ -20,9 +20,13 @@ def load_signing_key(path):
 
     try:
         with open(path, "rb") as f:
-            return ecdsa.SigningKey.from_pem(f.read(), hashfunc=_sha256())
-    except (OSError, ValueError) as exc:
-        raise KioskError("cannot read private key %s: %s" % (path, exc))
+            data = f.read()
+    except OSError as exc:
+        raise KioskError("cannot read private key %s: %s" % (path, exc.strerror or exc))
+    try:
+        return ecdsa.SigningKey.from_pem(data, hashfunc=_sha256())
+    except Exception as exc:  # noqa: BLE001 - ecdsa raises DER, PEM and curve errors of several types
+        raise KioskError("%s is not a P-256 private key PEM (%s)" % (path, _first_line(exc)))
 
 
 def load_verifying_key(path):
@@ -32,13 +36,18 @@ def load_verifying_key(path):
         with open(path, "rb") as f:
             data = f.read()
     except OSError as exc:
-        raise KioskError("cannot read key %s: %s" % (path, exc))
+        raise KioskError("cannot read key %s: %s" % (path, exc.strerror or exc))
     try:
         if b"PRIVATE KEY" in data:
             return ecdsa.SigningKey.from_pem(data).get_verifying_key()
         return ecdsa.VerifyingKey.from_pem(data)
-    except ValueError as exc:
-        raise KioskError("%s is not a P-256 PEM key: %s" % (path, exc))
+    except Exception as exc:  # noqa: BLE001 - ecdsa raises DER, PEM and curve errors of several types
+        raise KioskError("%s is not a P-256 PEM key (%s)" % (path, _first_line(exc)))
+
+
+def _first_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0][:120] if text else type(exc).__name__
 
 
 def _sha256():

@@ -112,6 +112,7 @@ class Link:
         self.deframer = Deframer()
         self._seq = 0
         self._stash = []  # responses that arrived while request() waited for another
+        self.notify = None  # notify(text): a status line while a request waits (a silent port)
         self.rx_bytes = 0
         self.tx_bytes = 0
 
@@ -154,7 +155,10 @@ class Link:
 
     def request(self, cmd, body=b""):
         """Send, wait for the matching answer, resend on loss; returns data."""
-        for _ in range(self.retries):
+        for attempt in range(self.retries):
+            if attempt and self.notify:
+                self.notify("no answer from the kiosk after %.0f s; asking again (%d of %d)" % (
+                    attempt * self.timeout, attempt + 1, self.retries))
             rseq = self.send(cmd, body)
             deadline = time.monotonic() + self.timeout
             while time.monotonic() < deadline:

@@ -11,6 +11,8 @@ import zlib
 import base45
 import cbor2
 
+from kioskctl.errors import UsageError
+
 CLAIM_HC = -70001
 COLOURS = {"green": 0, "yellow": 1, "red": 2}
 ALG_ES256 = -7
@@ -62,7 +64,19 @@ def kid_for(signing_key):
     return kid_of_point(signing_key.get_verifying_key().to_string("uncompressed"))
 
 
-def write_qr_png(text, path, scale=6):
+def qr_code(text, error="q"):
+    """segno QR code for text; UsageError when no QR code can hold it."""
     import segno
 
-    segno.make(text, error="q", micro=False).save(path, scale=scale, border=4)
+    try:
+        return segno.make(text, error=error, micro=False)
+    except segno.DataOverflowError:
+        raise UsageError("%d characters are too many for one QR code (about 2,300 at level %s): "
+                         "use a shorter name or fewer claims" % (len(text), error.upper()))
+
+
+def write_qr_png(text, path, scale=6):
+    try:
+        qr_code(text).save(path, scale=scale, border=4)
+    except OSError as exc:
+        raise UsageError("cannot write %s: %s" % (path, exc.strerror or exc))

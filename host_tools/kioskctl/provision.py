@@ -49,17 +49,20 @@ def sign_command(private_key, device_id, ctr, op, args):
     return cbor2.dumps([body, bundle.sign(private_key, DOMAIN + body)])
 
 
-def connect(port=None, baud=115200, timeout=5.0):
-    """A Client on the kiosk at `port` (default: found by USB id)."""
+def connect(port=None, baud=115200, timeout=5.0, notify=None):
+    """A Client on the kiosk at `port` (default: found by USB id); `notify(text)`
+    gets status lines while the kiosk is slow to answer."""
     from kioskctl.link import Link
     from kioskctl.transport import find_port, open_port
 
-    return Client(Link(open_port(port or find_port(), baud), timeout=timeout))
+    link = Link(open_port(port or find_port(), baud), timeout=timeout)
+    link.notify = notify
+    return Client(link)
 
 
-def push(client, private_key, op, data):
+def push(client, private_key, op, data, progress=None):
     """Send a bundle ("trust") or revocation list/delta ("revoke") as a signed command."""
-    return client.command(private_key, op, {}, blob=data)
+    return client.command(private_key, op, {}, blob=data, progress=progress)
 
 
 class Client:
@@ -94,7 +97,8 @@ class Client:
     def info(self):
         return self.request({"op": "info"})
 
-    def setup(self, device_id, venue, policy, admin, operator, secret, clock, bundle_data=None, wifi=None, lang=None):
+    def setup(self, device_id, venue, policy, admin, operator, secret, clock, bundle_data=None, wifi=None, lang=None,
+              progress=None):
         req = {"op": "setup", "device_id": device_id, "venue": venue, "policy": policy,
                "admin": admin, "operator": operator, "secret": secret, "clock": int(clock)}
         if wifi:
@@ -102,11 +106,16 @@ class Client:
         if lang:
             req["lang"] = lang
         if bundle_data is not None:
-            self.upload(bundle_data)
+            self.upload(bundle_data, progress)
             req["staged"] = True
+        self._checking(progress)
         return self.request(req)
 
-    def command(self, private_key, op, args, blob=None, device_id=None, ctr=None):
+    def _checking(self, progress):
+        if progress is not None and self.link.notify:
+            self.link.notify("the kiosk is checking and installing (signature, hash, tables)...")
+
+    def command(self, private_key, op, args, blob=None, device_id=None, ctr=None, progress=None):
         if device_id is None or ctr is None:
             info = self.info()
             if not info.get("provisioned"):
@@ -119,8 +128,9 @@ class Client:
         raw = sign_command(private_key, device_id, ctr, op, args)
         req = {"op": "cmd", "cmd": raw}
         if blob is not None:
-            self.upload(blob)
+            self.upload(blob, progress)
             req["staged"] = True
+            self._checking(progress)
         return self.request(req)
 
     def reset(self, abandon_logs=False):

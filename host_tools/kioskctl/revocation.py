@@ -132,6 +132,9 @@ def delta(old_data, new_parts, private_key, seq, iat=None):
 def parse_delta(data):
     if len(data) < 8 or data[:4] != DELTA_MAGIC:
         raise KioskError("not a revocation delta")
-    d = dict(cbor2.loads(data[8:]))
-    h = dict(cbor2.loads(d["hdr"]))
+    try:
+        d = dict(cbor2.loads(data[8:]))
+        h = dict(cbor2.loads(d["hdr"]))
+    except Exception as exc:  # noqa: BLE001 - cbor2 raises several types
+        raise KioskError("revocation delta is truncated or damaged (%s)" % exc)
     return d, h

@@ -4,8 +4,10 @@ Every image goes through ONE MicroPython process (kiosk/qr/cli.py). 8-bit
 binary PGM (P5) files are passed as they are; anything else pillow can open
 is converted to a temporary P5 file first. stdout gets one line per decoded
 code: the text when it is UTF-8 without CR/LF, else "hex:" + hex. stderr
-gets "TIME_MS <float>" per image, measured inside MicroPython around the
-decode. Exit status: 0, or 2 when an image could not be read.
+gets, per image, a label ("kioskctl: IMAGE: 2 codes", or "no QR code found")
+and "TIME_MS <float>", measured inside MicroPython around the decode, or an
+error line for an image that could not be read. Exit status: 0, or 2 when an
+image could not be read.
 """
 
 import os
@@ -116,12 +118,16 @@ def run(args):
     results = decode_files(args.images, args.heapsize, args.inplace, args.budget_ms)
     status = 0
     for image, payloads, ms, err in results:
+        if err is not None:
+            sys.stderr.write("kioskctl: error: %s: %s\n" % (image, err))
+            status = 2
+            continue
+        n = len(payloads)
+        sys.stderr.write("kioskctl: %s: %s\n" % (image, "%d code%s" % (n, "" if n == 1 else "s") if n else "no QR code found"))
+        sys.stderr.flush()
         for data in payloads:
             sys.stdout.write(format_payload(data) + "\n")
-        if err is not None:
-            sys.stderr.write("%s: %s\n" % (image, err))
-            status = 2
-        else:
-            sys.stderr.write("TIME_MS %.3f\n" % ms)
+        sys.stdout.flush()
+        sys.stderr.write("TIME_MS %.3f\n" % ms)
     sys.stdout.flush()
     return status

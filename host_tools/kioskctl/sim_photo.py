@@ -36,7 +36,15 @@ def cmd_photo(args):
         raise KioskError("--size takes WIDTHxHEIGHT, e.g. 640x480")
     if not 1 <= args.frames <= 100:
         raise KioskError("--frames takes 1 to 100")
-    os.makedirs(args.out, exist_ok=True)
+    if not 64 <= w <= 4096 or not 64 <= h <= 4096:
+        raise KioskError("--size: 64 to 4096 pixels each way")
+    from kioskctl.mint import qr_code
+
+    qr_code(payload, "m")  # fits one QR code, or a clear error before any file is written
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise KioskError("cannot create %s: %s" % (args.out, exc.strerror or exc))
     for k in range(args.frames):
         img = photo.render(payload, size=(w, h), seed=args.seed * 1000 + k, style=args.style)
         base = os.path.join(args.out, "%s.f%d" % (args.stem, k))

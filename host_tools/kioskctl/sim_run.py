@@ -19,15 +19,15 @@ def register(sim):
     p.add_argument("--trust", help="install this trust store before boot (simulator factory step)")
     p.add_argument("--policy", help="install this venue policy JSON")
     p.add_argument("--device", help="install this device JSON (device id, venue, lang)")
-    p.add_argument("--secret", help="install this venue secret (hex)")
+    p.add_argument("--secret", help="install this venue secret (hex, or a file as provision setup --secret-file takes)")
     p.add_argument("--at", help="set the clock (ISO 8601); default: the clock stays as it was (unset on a new image)")
     p.add_argument("--flash", help="flash image file (littlefs); default: a fresh image in RAM")
     p.add_argument("--screens", help="write a PNG of the LCD after every update into this folder")
-    p.add_argument("--fonts", help="font folder (kioskctl fonts build); default build/fonts")
+    p.add_argument("--fonts", help="font folder (kioskctl fonts build); default build/fonts in the kioskctl checkout")
     p.add_argument("--pty", action="store_true", help="expose the kiosk's serial port on a pty and keep serving")
     p.add_argument("--watch", action="store_true",
                    help="keep running and scan PGM frames and *.txt lines as they appear in the folder "
-                        "(write them elsewhere, then move them in); implies serving the serial port")
+                        "(write them elsewhere, then move them in); implies --pty")
     p.add_argument("--json", action="store_true", help="print one JSON object per scan instead of a table")
     p.set_defaults(func=cmd_run)
 
@@ -52,28 +52,45 @@ def stage_inputs(src, dst):
     return count
 
 
+def default_fonts():
+    """build/fonts of the checkout kioskctl runs from (not the current directory)."""
+    from kioskctl import paths
+
+    return os.path.join(paths.REPO, "build", "fonts")
+
+
 def options(args, staged):
+    from kioskctl import inputs
     from kioskctl.timeutil import parse_instant
 
-    opts = {"inputs": staged, "serve": bool(args.pty), "watch": bool(args.watch)}
+    opts = {"inputs": staged, "serve": bool(args.pty or args.watch), "watch": bool(args.watch)}
     if args.flash:
         opts["flash"] = os.path.abspath(args.flash)
     if args.at:
         opts["at"] = parse_instant(args.at)
+    fonts = os.path.abspath(args.fonts or default_fonts())
+    opts["font_dir"] = fonts
     if args.screens:
-        os.makedirs(args.screens, exist_ok=True)
+        try:
+            os.makedirs(args.screens, exist_ok=True)
+        except OSError as exc:
+            raise KioskError("cannot create %s: %s" % (args.screens, exc.strerror or exc))
         opts["png_dir"] = os.path.abspath(args.screens)
-    fonts = args.fonts or os.path.join(os.getcwd(), "build", "fonts")
-    opts["font_dir"] = os.path.abspath(fonts)
+        if not os.path.exists(os.path.join(fonts, "kiosk.fnt")):
+            print("kioskctl: no font at %s (kioskctl fonts build -o %s): the screens fall back to "
+                  "the built-in ASCII font (English only)" % (fonts, fonts), file=sys.stderr)
     install = {}
+    if args.trust:
+        inputs.trust_store(args.trust)
+    for key in ("policy", "device"):
+        if getattr(args, key):
+            inputs.json_map(getattr(args, key), key)
     for key in ("trust", "policy", "device"):
         value = getattr(args, key)
         if value:
-            if not os.path.exists(value):
-                raise KioskError("%s file %s not found" % (key, value))
             install[key] = os.path.abspath(value)
     if args.secret:
-        install["secret_hex"] = args.secret
+        install["secret_hex"] = inputs.secret(args.secret).hex()
     if install:
         opts["install"] = install
     return opts
@@ -146,7 +163,7 @@ def cmd_run(args):
             raise KioskError("no frames or scanner lines in %s" % args.inputs)
         opts = options(args, staged)
         on_serial = None
-        if args.pty:
+        if args.pty or args.watch:
             def on_serial(path):
                 print("kiosk serial port: %s (kioskctl pull --port %s)" % (path, path), file=sys.stderr)
         if not args.json:

@@ -21,8 +21,11 @@ def verify_batch(trust, requests, policy=None):
     """Run the firmware verifier over [(payload, at_unix_or_None)] in one process."""
     from kioskctl import mp, paths
 
-    if not os.path.exists(trust):
-        raise KioskError("trust store %s not found" % trust)
+    from kioskctl import inputs
+
+    inputs.trust_store(trust)
+    if policy:
+        inputs.json_map(policy, "policy")
     script = os.path.join(paths.BOARD, "sim", "run_verify.py")
     lines = "".join(json.dumps({"payload": p, "at": at}) + "\n" for p, at in requests)
     proc = mp.run(script, [trust, policy or "-"], input=lines.encode())

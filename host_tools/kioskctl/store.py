@@ -26,14 +26,18 @@ class Store:
 
     def __init__(self, path):
         self.path = path
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS records (device TEXT, log_id INTEGER, seq INTEGER, time INTEGER,"
-            " verdict TEXT, colour TEXT, reason TEXT, key_index INTEGER, pseudonym TEXT, admit INTEGER,"
-            " kind TEXT, raw BLOB, pulled_at INTEGER, PRIMARY KEY (log_id, seq))")
-        self.db.commit()
+        try:
+            self.db = sqlite3.connect(path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS records (device TEXT, log_id INTEGER, seq INTEGER, time INTEGER,"
+                " verdict TEXT, colour TEXT, reason TEXT, key_index INTEGER, pseudonym TEXT, admit INTEGER,"
+                " kind TEXT, raw BLOB, pulled_at INTEGER, PRIMARY KEY (log_id, seq))")
+            self.db.commit()
+            check(self.db, path)
+        except sqlite3.Error as exc:
+            raise UsageError("%s is not a kioskctl record store (SQLite): %s" % (path, exc))
         self.device = ""
         self.log_id = 0
         self.new = []
@@ -84,6 +88,26 @@ class Store:
 
     def close(self):
         self.db.close()
+
+
+def check(db, path):
+    """UsageError unless db has the records table with the store's columns."""
+    cols = {row[1] for row in db.execute("PRAGMA table_info(records)")}
+    missing = [c for c in FIELDS if c not in cols]
+    if missing:
+        raise UsageError("%s is not a kioskctl record store (no records table with %s)" % (path, ", ".join(missing)))
+
+
+def open_readonly(path):
+    """A sqlite3 connection to an existing record store, checked; UsageError otherwise."""
+    if not os.path.exists(path):
+        raise UsageError("no record store at %s (run kioskctl pull first)" % path)
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        check(db, path)
+    except sqlite3.Error as exc:
+        raise UsageError("%s is not a kioskctl record store (SQLite): %s" % (path, exc))
+    return db
 
 
 def export(store, rows, fmt, path):

@@ -107,15 +107,30 @@ def load(data):
     if data[:4] != MAGIC or len(data) < 8:
         raise KioskError("not a trust store (bad magic)")
     n = int.from_bytes(data[4:8], "big")
+    if 8 + n > len(data):
+        raise KioskError("truncated trust store: header of %d bytes, the file has %d after it" % (n, len(data) - 8))
     try:
         store = cbor2.loads(data[8 : 8 + n])
     except Exception as exc:
-        raise KioskError("not a trust store: %s" % exc)
-    if not hasattr(store, "get") or store.get("v") != FORMAT_VERSION:
+        raise KioskError("damaged trust store header: %s" % exc)
+    if not hasattr(store, "get") or store.get("v") != FORMAT_VERSION or not isinstance(store.get("keys"), list):
         raise KioskError("not a version-%d trust store" % FORMAT_VERSION)
     blob = data[8 + n :]
-    for e in store["keys"]:
+    end = 0
+    for i, e in enumerate(store["keys"]):
+        if not hasattr(e, "get"):
+            raise KioskError("damaged trust store: key %d is not a map" % i)
         if e.get("tab"):
-            off, length = e["tab"]
+            try:
+                off, length = e["tab"]
+                off, length = int(off), int(length)
+            except (TypeError, ValueError):
+                raise KioskError("damaged trust store: key %d has a bad table reference" % i)
+            if off < 0 or length < 0 or off + length > len(blob):
+                raise KioskError("truncated trust store: key %d's table ends at %d, the table area has %d bytes" % (
+                    i, off + length, len(blob)))
+            end = max(end, off + length)
             e["tab"] = blob[off : off + length]
+    if end != len(blob):
+        raise KioskError("damaged trust store: %d bytes after the last table" % (len(blob) - end))
     return store

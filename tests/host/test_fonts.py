@@ -86,4 +86,4 @@ def test_bad_inputs():
         fontfile.find_font("/nonexistent/font.ttf")
     proc = subprocess.run([os.path.join(BIN, "kioskctl"), "fonts", "build", "-o", "/tmp/x", "--sizes", "200"],
                           capture_output=True, text=True)
-    assert proc.returncode == 1 and "out of range" in proc.stderr
+    assert proc.returncode == 2 and "out of range" in proc.stderr
