@@ -149,12 +149,25 @@ def cmd_info(args):
         return 0
     b = info.get("bundle") or {}
     v = info.get("venue") or {}
-    print("device     %s (%s), command counter %d" % (info.get("device_id"), "provisioned" if info.get("provisioned") else "NOT provisioned", info.get("ctr", 0)))
-    print("venue      %s %s (%s)" % (v.get("id", "-"), v.get("name", "-"), v.get("type", "-")))
-    print("admin key  %s   operator key %s" % (info.get("admin_kid"), info.get("operator_kid")))
-    print("trust      bundle seq %s, %s, expires %s, grace %ss" % (b.get("seq", "-"), b.get("status", "none"), iso(b.get("exp")) or "-", b.get("grace", "-")))
-    print("revocation list seq %s" % info.get("rev_seq"))
-    print("clock      %s (%s), last scan %s" % (iso(info.get("clock")) or "unset", info.get("clock_status"), iso(info.get("clock_floor")) or "-"))
+
+    def show(x):
+        return "-" if x is None or x == "" else x
+
+    def when(t):
+        return iso(t) if t else "-"  # 0: never
+
+    print("device     %s (%s), command counter %d" % (show(info.get("device_id")), "provisioned" if info.get("provisioned") else "NOT provisioned", info.get("ctr") or 0))
+    if info.get("damaged"):
+        print("DAMAGED    %s" % info["damaged"])
+    print("venue      %s %s (%s)" % (show(v.get("id")), show(v.get("name")), show(v.get("type"))))
+    print("admin key  %s   operator key %s" % (show(info.get("admin_kid")), show(info.get("operator_kid"))))
+    if b.get("exp") is not None:
+        print("trust      bundle seq %s, %s, expires %s, grace %.1f h" % (
+            b.get("seq"), b.get("status"), when(b.get("exp")), (b.get("grace") or 0) / 3600.0))
+    else:
+        print("trust      %s" % ("bundle %s: %s" % (b.get("status"), b.get("msg", "")) if b else "no bundle installed"))
+    print("revocation %s" % ("list seq %d" % info["rev_seq"] if info.get("rev_seq") else "no list installed"))
+    print("clock      %s (%s), last scan %s" % (when(info.get("clock")) if info.get("clock") else "unset", show(info.get("clock_status")), when(info.get("clock_floor"))))
     print("secret     %s   wifi %s (password %s)" % ("set" if info.get("secret_set") else "NOT set", info.get("wifi_ssid") or "-", "set" if info.get("wifi_password_set") else "not set"))
     return 0
 

@@ -70,7 +70,8 @@ def cmd_pull(args):
         if args.format:
             rows = store.rows(None if args.all else store.new)
             n = export(store, rows, args.format, args.output)
-            log("exported %d records to %s (%s)" % (n, args.output, args.format))
+            log("exported %d records to %s (%s)%s" % (n, args.output, args.format, "" if n or args.all else
+                "; nothing new in this pull: --all exports everything stored from this kiosk"))
     finally:
         store.close()
         for p in (port, s["port"] if s else None):

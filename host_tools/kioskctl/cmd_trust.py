@@ -3,6 +3,7 @@ revocation lists (docs/trust-store.md, docs/provisioning.md)."""
 
 import os
 import sys
+import time
 
 from kioskctl.errors import KioskError
 
@@ -75,6 +76,11 @@ def cmd_build(args):
         ident = (entry["kid"], repr(entry["pub"]))
         if ident in seen:
             continue
+        if entry.get("exp") is not None and entry["exp"] < time.time():
+            from kioskctl.timeutil import iso
+
+            print("warning: %s: certificate expired %s; kept, but the kiosk answers 'expired' for the codes it signed" % (
+                path, iso(entry["exp"])), file=sys.stderr)
         seen.add(ident)
         entries.append(entry)
     data = trust.build(entries)

@@ -168,8 +168,7 @@ class Link:
                         self._stash.append(resp)  # a pipelined answer: keep it
                         continue
                     if status:
-                        raise LinkError("kiosk refused command %d: %s %s" % (
-                            cmd, STATUS.get(status, status), data.decode("utf-8", "replace")))
+                        raise LinkError(refusal(cmd, status, data))
                     return data
         raise LinkError("no answer from the kiosk after %d tries (command %d)" % (self.retries, cmd))
 
@@ -194,6 +193,13 @@ class Link:
 
     def ack(self, seq):
         return struct.unpack_from("<I", self.request(ACK, struct.pack("<I", seq)))[0]
+
+
+def refusal(cmd, status, data):
+    """The kiosk's reason first, then what was refused: one readable line."""
+    why = bytes(data).decode("utf-8", "replace").strip()
+    what = "command %d, status %s" % (cmd, STATUS.get(status, status))
+    return "kiosk refused: %s (%s)" % (why, what) if why else "kiosk refused %s" % what
 
 
 def parse_read(data):

@@ -110,8 +110,23 @@ def open_readonly(path):
     return db
 
 
+CSV_FIELDS = FIELDS[:4] + ("unix_time",) + FIELDS[4:]
+
+
+def export_row(r, fmt):
+    """A stored row as exported: log_id in hex (as every kioskctl output shows it);
+    in CSV, time as ISO 8601 UTC ("" when the kiosk's clock was unset) beside unix_time."""
+    r = dict(r, log_id="%08x" % r["log_id"])
+    if fmt == "csv":
+        from kioskctl.timeutil import iso
+
+        r["unix_time"] = r["time"]
+        r["time"] = iso(r["time"]) if r["time"] else ""
+    return r
+
+
 def export(store, rows, fmt, path):
-    rows = list(rows)
+    rows = [export_row(r, fmt) for r in rows]
     if fmt == "sqlite":
         if path == "-":
             raise UsageError("sqlite export needs a file")
@@ -127,7 +142,7 @@ def export(store, rows, fmt, path):
     out = sys.stdout if path == "-" else open(path, "w", newline="", encoding="utf-8")
     try:
         if fmt == "csv":
-            w = csv.DictWriter(out, fieldnames=FIELDS)
+            w = csv.DictWriter(out, fieldnames=CSV_FIELDS)
             w.writeheader()
             w.writerows(rows)
         else:

@@ -111,6 +111,7 @@ def test_provision_over_serial(tmp_path, kiosk, capsys):
                       "Harbour Clinic", "--venue-type", "medical", "--admin-pub", admin_pub, "--operator-pub", op_pub,
                       "--bundle", b[2], "--secret-file", str(secret), "--wifi-ssid", "clinic", "--wifi-pass-file", str(wpass))
     assert rc == 0, err
+    assert "kioskctl: the kiosk is checking" in err  # a status line while the kiosk works
     rc, out, _ = _cli(capsys, "provision", "info", "--json", *P)
     info = json.loads(out)
     assert info["provisioned"] and info["device_id"] == "kiosk-e2e" and info["bundle"]["status"] == "ok"
@@ -149,6 +150,8 @@ def test_provision_over_serial(tmp_path, kiosk, capsys):
     l1, l2, d2 = (str(tmp_path / n) for n in ("1.krv", "2.krv", "2.krd"))
     assert _cli(capsys, "trust", "revoke", "--key", op_key, "--seq", "1", "--add", str(ids), "-o", l1)[0] == 0
     assert _cli(capsys, "trust", "revoke", "--key", op_key, "--seq", "2", "--base", l1, "--add", str(more), "-o", l2, "--delta", d2)[0] == 0
+    rc, _, err = _cli(capsys, "trust", "push", d2, "--admin-key", admin_key, *P)  # a delta before any list
+    assert rc == 3 and "push the full list first" in err and "no_list" in err, err
     assert _cli(capsys, "trust", "push", l1, "--admin-key", admin_key, *P)[0] == 0
     assert _cli(capsys, "trust", "push", d2, "--admin-key", admin_key, *P)[0] == 0
     rc, out, _ = _cli(capsys, "provision", "info", "--json", *P)
@@ -184,3 +187,6 @@ def test_provision_over_serial(tmp_path, kiosk, capsys):
     rc, out, _ = _cli(capsys, "provision", "info", "--json", *P)
     info = json.loads(out)
     assert info["provisioned"] is False and info["secret_set"] is False and info["rev_seq"] == 0
+    rc, text, _ = _cli(capsys, "provision", "info", *P)  # the human form of a wiped kiosk
+    assert rc == 0 and "None" not in text and "grace -" not in text and "1970" not in text, text
+    assert "no bundle installed" in text and "no list installed" in text

@@ -81,7 +81,8 @@ def test_pull_gets_every_record_once_then_nothing(kiosk_factory, tmp_path, capsy
 
     assert pull(k, store, tmp_path / "b.csv", "csv") == 0
     assert list(csv.reader(open(tmp_path / "b.csv"))) == [
-        ["device", "log_id", "seq", "time", "verdict", "colour", "reason", "key_index", "pseudonym", "admit", "kind"]]
+        ["device", "log_id", "seq", "time", "unix_time", "verdict", "colour", "reason", "key_index", "pseudonym",
+         "admit", "kind"]]
     assert "pulled 0 new records" in capsys.readouterr().err
 
     # everything acknowledged: the kiosk reports nothing left to pull

@@ -108,5 +108,5 @@ def test_the_clock_floor_comes_back_from_the_log_at_boot():
     os.remove(b.mount_storage() + "/config/clock.json")  # as if the floor had not been saved yet
     b.get_clock().set(A.T0 - 3600)  # the RTC lost an hour: before the last scan
     a2 = main.App(b, allow_unsigned=True)
-    mpassert.eq(a2.clock.floor, A.T0)
+    mpassert.eq(a2.clock.floor >= A.T0, True, "floor %r" % a2.clock.floor)
     mpassert.eq(a2.fault(), "clock_unset")

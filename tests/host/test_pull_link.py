@@ -99,7 +99,8 @@ def test_store_is_idempotent_reports_gaps_and_exports(tmp_path):
     for fmt in ("csv", "jsonl", "sqlite"):
         out = str(tmp_path / ("x." + fmt))
         assert cmd_pull.export(st, st.rows([7, 8]), fmt, out) == 2
-    assert open(tmp_path / "x.csv").read().splitlines()[1].startswith("k1,42,7,107,GREEN,green,ok,0,")
+    assert open(tmp_path / "x.csv").read().splitlines()[1].startswith("k1,0000002a,7,1970-01-01T00:01:47Z,107,GREEN,green,ok,0,")
+    assert json.loads(open(tmp_path / "x.jsonl").readline())["log_id"] == "0000002a"
     assert [json.loads(x)["seq"] for x in open(tmp_path / "x.jsonl")] == [7, 8]
     db = sqlite3.connect(str(tmp_path / "x.sqlite"))
     assert db.execute("SELECT seq, kind FROM records ORDER BY seq").fetchall() == [(7, "dcc"), (8, "dcc")]
