@@ -58,11 +58,17 @@ $(M32_SRC)/mpy-cross/build/mpy-cross: $(M32_SRC)/.unpacked
 $(M32_GTAB): host_tools/scripts/gen_gtable.py host_tools/kioskctl/combtab.py $(STAMP)
 	$(BIN)/python host_tools/scripts/gen_gtable.py $@
 
-$(M32_FW): $(M32_SRC)/mpy-cross/build/mpy-cross $(M32_GTAB) $(M32_DEPS)
+M32_FLAGS := BOARD=MPS2_AN500 MICROPY_VFS_LFS2=1 MICROPY_HEAP_SIZE=$(M32_HEAP) MICROPY_STACK_SIZE=16384
+M32_STAMP := build/qemu_m7/flags-$(shell echo '$(M32_FLAGS)' | cksum | cut -d' ' -f1)
+
+# the port's make does not notice changed flags: a new set starts a clean build
+$(M32_STAMP): $(M32_SRC)/.unpacked
+	rm -rf build/qemu_m7/port build/qemu_m7/flags-* && mkdir -p build/qemu_m7 && touch $@
+
+$(M32_FW): $(M32_SRC)/mpy-cross/build/mpy-cross $(M32_STAMP) $(M32_GTAB) $(M32_DEPS)
 	@if ! command -v arm-none-eabi-gcc >/dev/null; then \
 	  echo "*** m32: arm-none-eabi-gcc missing: run host_tools/scripts/sysdeps.sh as root" >&2; exit 1; fi
-	$(MAKE) -s -C $(M32_SRC)/ports/qemu -j$(JOBS) BOARD=MPS2_AN500 MICROPY_VFS_LFS2=1 \
-	  MICROPY_HEAP_SIZE=$(M32_HEAP) BUILD=$(abspath build/qemu_m7/port) \
+	$(MAKE) -s -C $(M32_SRC)/ports/qemu -j$(JOBS) $(M32_FLAGS) BUILD=$(abspath build/qemu_m7/port) \
 	  FROZEN_MANIFEST=$(abspath board/qemu_m7/manifest.py) $(abspath build/qemu_m7/port)/firmware.elf
 	cp build/qemu_m7/port/firmware.elf $@
 

@@ -109,6 +109,8 @@ class App:
             return "log_full"
         if self.scanner.record_errors:
             return "log_error"  # verdicts shown but not recorded: the flash is failing
+        if self.scanner.decode_fault:
+            return "decoder_" + self.scanner.decode_fault  # frames not read in full: not "no code"
         return _FAULTS.get(self.cfg.trust_state(now))
 
     def show_state(self):
