@@ -85,6 +85,23 @@ class App:
             self.ui.set_lang(self.cfg.lang)
         self.show_state()
 
+    async def check_tables(self):
+        """Check every issuer key's comb table now, one key per turn of the
+        loop, so the first scan after boot (or after a new trust store) is as
+        fast as the hundredth (a table is checked once, on first use)."""
+        checked = None
+        while True:
+            trust = self.cfg.trust
+            if trust is not None and trust is not checked:
+                for key in trust.keys:
+                    if self.cfg.trust is not trust:
+                        break  # replaced meanwhile: start over with the new one
+                    key.table()
+                    await asyncio.sleep_ms(0)
+                else:
+                    checked = trust
+            await asyncio.sleep_ms(500)
+
     def wipe_logs(self):
         """Erase the scan log (provisioning reset, after pull or explicit abandon).
         `meta` goes last: a power cut half way leaves a consistent, shorter log."""
@@ -137,7 +154,8 @@ class App:
     async def main(self, serve=False):
         """Run until the source ends; with serve=True keep serving the link afterwards."""
         self.show_state()
-        tasks = [asyncio.create_task(self.log.committer()), asyncio.create_task(self.back_to_idle())]
+        tasks = [asyncio.create_task(self.log.committer()), asyncio.create_task(self.back_to_idle()),
+                 asyncio.create_task(self.check_tables())]
         if self.server is not None:
             tasks.append(asyncio.create_task(self.server.run()))
         if self.scanner.source is not None:
