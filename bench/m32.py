@@ -40,14 +40,16 @@ NOW = 1790000000
 
 
 def make_data(folder, n_cases, n_qvga, n_vga):
-    """Keys, signatures, HC1 codes, a trust store and frames (all TEST data)."""
+    """Keys, signatures, HC1 codes, a trust store and frames (all TEST data,
+    the same on every run: a fixed TEST key, RFC 6979 signatures, fixed cti)."""
     import hashlib
 
     from ecdsa import NIST256p, SigningKey
 
     from kioskctl import combtab, mint, photo, trust
 
-    sk = SigningKey.generate(curve=NIST256p, hashfunc=hashlib.sha256)
+    secret = int.from_bytes(hashlib.sha256(b"kiosk bench/m32.py TEST key").digest(), "big") % NIST256p.order
+    sk = SigningKey.from_secret_exponent(secret, curve=NIST256p, hashfunc=hashlib.sha256)
     pub = sk.get_verifying_key().to_string("uncompressed")
     cases = []
     for i in range(n_cases):
@@ -56,7 +58,8 @@ def make_data(folder, n_cases, n_qvga, n_vga):
     kid = mint.kid_for(sk)
     payloads = []
     for i in range(n_cases):
-        claims = mint.health_code_claims("CN-TEST", "green", "H-%04d" % i, "张*玲", NOW - 3600, NOW + 7 * 86400)
+        claims = mint.health_code_claims("CN-TEST", "green", "H-%04d" % i, "张*玲", NOW - 3600, NOW + 7 * 86400,
+                                         cti=hashlib.sha256(b"cti %d" % i).digest()[:16])
         payloads.append(mint.hc1(mint.cose_sign1(claims, sk, kid)))
     with open(os.path.join(folder, "issuer.tab"), "wb") as f:
         f.write(combtab.build_table(pub, 4))
