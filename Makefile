@@ -12,7 +12,7 @@ SYSSTAMP := $(VENV)/.sysdeps
 BENCHSTAMP := $(VENV)/.bench
 JOBS   ?= 2
 
-.PHONY: venv sysdeps demo test test-firmware test-host mpy bench clean
+.PHONY: venv sysdeps demo test test-firmware test-host test-m32 m32 mpy bench clean
 
 $(STAMP): host_tools/requirements.lock host_tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,54 @@ sysdeps: $(SYSSTAMP)
 demo: venv sysdeps
 	$(BIN)/python host_tools/scripts/demo.py
 
-test: venv sysdeps
+test: venv sysdeps m32
 	$(BIN)/pytest -q -n $(JOBS) tests
+
+# The emulated 32-bit board (board/qemu_m7, docs/boards-qemu.md): MicroPython's
+# qemu port for mps2-an500 built from ../shared/micropython under build/, the
+# kiosk frozen in. A second run only rebuilds what changed.
+MPY_TGZ   := ../shared/micropython/micropython-src.tar.gz
+M32_SRC   := build/micropython
+M32_FW    := build/qemu_m7/firmware.elf
+M32_HEAP  ?= 2621440
+M32_GTAB  := build/gen/kiosk/crypto/gtab.py
+M32_DEPS  := $(shell find firmware board/qemu_m7 board/common board/sim board/esp32s3_eye -name '*.py' 2>/dev/null)
+
+$(M32_SRC)/.unpacked: $(MPY_TGZ) board/qemu_m7/port.patch
+	rm -rf $(M32_SRC) build/qemu_m7 && mkdir -p build
+	tar -xzf $(MPY_TGZ) -C build
+	patch -s -d $(M32_SRC) -p1 < board/qemu_m7/port.patch
+	touch $@
+
+$(M32_SRC)/mpy-cross/build/mpy-cross: $(M32_SRC)/.unpacked
+	$(MAKE) -s -C $(M32_SRC)/mpy-cross -j$(JOBS)
+
+$(M32_GTAB): host_tools/scripts/gen_gtable.py host_tools/kioskctl/combtab.py $(STAMP)
+	$(BIN)/python host_tools/scripts/gen_gtable.py $@
+
+M32_FLAGS := BOARD=MPS2_AN500 MICROPY_VFS_LFS2=1 MICROPY_HEAP_SIZE=$(M32_HEAP) MICROPY_STACK_SIZE=16384
+M32_STAMP := build/qemu_m7/flags-$(shell echo '$(M32_FLAGS)' | cksum | cut -d' ' -f1)
+
+# the port's make does not notice changed flags: a new set starts a clean build
+$(M32_STAMP): $(M32_SRC)/.unpacked
+	rm -rf build/qemu_m7/port build/qemu_m7/flags-* && mkdir -p build/qemu_m7 && touch $@
+
+$(M32_FW): $(M32_SRC)/mpy-cross/build/mpy-cross $(M32_STAMP) $(M32_GTAB) $(M32_DEPS)
+	@if ! command -v arm-none-eabi-gcc >/dev/null; then \
+	  echo "*** m32: arm-none-eabi-gcc missing: run host_tools/scripts/sysdeps.sh as root" >&2; exit 1; fi
+	$(MAKE) -s -C $(M32_SRC)/ports/qemu -j$(JOBS) $(M32_FLAGS) BUILD=$(abspath build/qemu_m7/port) \
+	  FROZEN_MANIFEST=$(abspath board/qemu_m7/manifest.py) $(abspath build/qemu_m7/port)/firmware.elf
+	cp build/qemu_m7/port/firmware.elf $@
+
+# When the cross toolchain is missing (not root, no packages) the firmware is
+# not built; tests/m32 then fails loudly in CI (CI=true) and warns elsewhere.
+m32: venv sysdeps
+	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then \
+	  $(MAKE) --no-print-directory $(M32_FW); \
+	else echo "*** m32: no arm-none-eabi-gcc/qemu-system-arm: the 32-bit suite cannot run" >&2; fi
+
+test-m32: m32
+	$(BIN)/pytest -q -n $(JOBS) tests/m32
 
 test-firmware: venv
 	$(BIN)/pytest -q -n $(JOBS) tests/firmware tests/test_mpy_cross.py

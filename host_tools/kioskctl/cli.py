@@ -29,6 +29,7 @@ COMMANDS = [
     "kioskctl.cmd_pull",
     "kioskctl.cmd_report",
     "kioskctl.cmd_provision",
+    "kioskctl.cmd_qemu",
 ]
 
 

@@ -22,6 +22,7 @@ MAGIC = b"PCMB"
 VERSION = 2
 TEETH = 9
 SIZES = (1, 4)
+SHAPES = ((9, 1), (9, 4), (11, 3))  # (teeth, blocks); 11 teeth: G's table only
 _CURVE = NIST256p.curve
 _N = NIST256p.order
 
@@ -42,37 +43,47 @@ def decode(sec1_point):
     return Point(_CURVE, x, y, _N)
 
 
-def table_size(s=4):
-    return 8 + s * 256 * 64
+def rows(w):
+    """Bits per row for w teeth (w * rows >= 257): 29 for 9 teeth, 24 for 11."""
+    return (256 + w) // w
 
 
-def coefficient(j, i):
+def table_size(s=4, w=TEETH):
+    return 8 + s * (1 << (w - 1)) * 64
+
+
+def coefficient(j, i, w=TEETH):
     """The multiple of P stored at block j, index i."""
-    c = 1 << 232
-    for t in range(8):
-        c += (1 if (i >> t) & 1 else -1) << (29 * t)
+    r = rows(w)
+    c = 1 << (r * (w - 1))
+    for t in range(w - 1):
+        c += (1 if (i >> t) & 1 else -1) << (r * t)
     return c << (8 * j)
 
 
-def build_table(sec1_point, s=4):
+def build_table(sec1_point, s=4, w=TEETH):
     """Comb table bytes for a SEC1 point (65 bytes); s blocks (1 or 4).
 
     s = 4: 1024 points, 65,544 bytes, 7 doublings per verify;
     s = 1: 256 points, 16,392 bytes, 28 doublings per verify.
+    w = 11, s = 3 is G's table (3072 points, 196,616 bytes), frozen into
+    device builds by host_tools/scripts/gen_gtable.py.
     """
-    if s not in SIZES:
-        raise CombError("s must be 1 or 4")
+    if (w, s) not in SHAPES:
+        raise CombError("no table of %d teeth and %d blocks" % (w, s))
     base = decode(sec1_point)
-    out = bytearray(MAGIC + bytes((VERSION, TEETH, s, 0)))
+    r = rows(w)
+    half = 1 << (w - 1)
+    out = bytearray(MAGIC + bytes((VERSION, w, s, 0)))
     for j in range(s):
-        # E[0] by scalar multiplication, then E[I] = E[I - 2^t] + 2^(29t+8j+1) P
-        step = [base * (1 << (29 * t + 8 * j + 1)) for t in range(8)]
-        entries = [base * (coefficient(j, 0) % _N)]
-        for i in range(1, 256):
+        # E[0] by scalar multiplication, then E[I] = E[I - 2^t] + 2^(r t+8j+1) P
+        step = [base * (1 << (r * t + 8 * j + 1)) for t in range(w - 1)]
+        entries = [base * (coefficient(j, 0, w) % _N)]
+        for i in range(1, half):
             low = i & -i
             entries.append(entries[i ^ low] + step[low.bit_length() - 1])
         for pt in entries:
             assert pt is not INFINITY
             out += pt.x().to_bytes(32, "big") + pt.y().to_bytes(32, "big")
-    assert len(out) == table_size(s)
+    assert len(out) == table_size(s, w)
     return bytes(out)

@@ -4,6 +4,8 @@
 # Usage: sysdeps.sh [bench]
 set -e
 pkgs="fonts-wqy-microhei mosquitto mosquitto-clients postgresql"
+# the emulated 32-bit board (board/qemu_m7): cross compiler, C library, emulator
+pkgs="$pkgs gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 [ "${1:-}" = "bench" ] && pkgs="$pkgs libzbar0"
 missing=""
 for p in $pkgs; do

@@ -31,7 +31,13 @@ def test_table_and_fallback_verify_fit_in_256k():
         mpassert.eq(p256.verify(pub, msg, sig, tab), True)
         mpassert.eq(p256.verify(pub, msg + b"x", sig, tab), False)
     mpassert.eq(p256.verify(pub, msg, sig), True)
-    mpassert.eq(comb.shape(comb.gtable()), (9, 4))
+    try:
+        from kiosk.crypto import gtab  # noqa: F401 - device builds freeze G's table (no heap)
+
+        want = (11, 3)
+    except ImportError:
+        want = (9, 4)  # built at run time: the 196 KB one does not fit beside the rest
+    mpassert.eq(comb.shape(comb.gtable()), want)
     gc.collect()
     mpassert.eq(gc.mem_free() > 50000, True, "free %d" % gc.mem_free())
 

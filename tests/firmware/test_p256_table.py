@@ -4,7 +4,7 @@ import gc
 import random
 
 import mpassert
-from kiosk.crypto import comb, p256
+from kiosk.crypto import comb, curve, p256
 from test_p256_vectors import VECTORS
 
 
@@ -181,7 +181,7 @@ def test_valid_points_in_wrong_places_fail_the_check():
     # still hold, only E[0] against the doubling chain tells.
     gx, gy = p256.decode_point(p256.G_SEC1)
     pts = [comb._entry(good, 0, i) for i in range(256)]
-    moved = comb._normalize([p256.jadd_affine(x, y, 1, gx, gy) for x, y in pts])
+    moved = curve.normalize([p256.jadd_affine(x, y, 1, gx, gy) for x, y in pts])
     shifted = bytearray(good)
     for i, (x, y) in enumerate(moved):
         _set_entry(shifted, 0, i, x, y)

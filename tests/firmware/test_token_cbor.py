@@ -9,6 +9,7 @@ from kiosk.token.cbor import UNDEFINED, Simple, Tag
 INF = float("inf")
 
 # (hex, value) from RFC 8949 Appendix A.
+_TWO = 2.0  # a name, so no compiler folds FLT_MAX below back into a literal
 APPENDIX_A = (
     ("00", 0), ("01", 1), ("0a", 10), ("17", 23), ("1818", 24), ("1819", 25),
     ("1864", 100), ("1903e8", 1000), ("1a000f4240", 1000000),
@@ -18,7 +19,8 @@ APPENDIX_A = (
     ("20", -1), ("29", -10), ("3863", -100), ("3903e7", -1000),
     ("f90000", 0.0), ("f98000", -0.0), ("f93c00", 1.0), ("fb3ff199999999999a", 1.1),
     ("f93e00", 1.5), ("f97bff", 65504.0), ("fa47c35000", 100000.0),
-    ("fa7f7fffff", 3.4028234663852886e38), ("fb7e37e43c8800759c", 1.0e300),
+    ("fa7f7fffff", (2**24 - 1) * _TWO**104),  # FLT_MAX, computed: the 32-bit port reads the literal 3.4028234663852886e38 one ulp high
+    ("fb7e37e43c8800759c", 1.0e300),
     ("f90001", 5.960464477539063e-8), ("f90400", 0.00006103515625), ("f9c400", -4.0),
     ("fbc010666666666666", -4.1), ("f97c00", INF), ("f9fc00", -INF),
     ("fa7f800000", INF), ("faff800000", -INF), ("fb7ff0000000000000", INF),

@@ -109,6 +109,23 @@ class App:
             self.ui.set_lang(self.cfg.lang)
         self.show_state()
 
+    async def check_tables(self):
+        """Check every issuer key's comb table now, one key per turn of the
+        loop, so the first scan after boot (or after a new trust store) is as
+        fast as the hundredth (a table is checked once, on first use)."""
+        checked = None
+        while True:
+            trust = self.cfg.trust
+            if trust is not None and trust is not checked:
+                for key in trust.keys:
+                    if self.cfg.trust is not trust:
+                        break  # replaced meanwhile: start over with the new one
+                    key.table()
+                    await asyncio.sleep_ms(0)
+                else:
+                    checked = trust
+            await asyncio.sleep_ms(500)
+
     def wipe_logs(self):
         """Erase the scan log (provisioning reset, after pull or explicit abandon).
         `meta` goes last: a power cut half way leaves a consistent, shorter log."""
@@ -135,6 +152,8 @@ class App:
             return "log_full"
         if self.scanner.record_errors:
             return "log_error"  # verdicts shown but not recorded: the flash is failing
+        if self.scanner.decode_fault:
+            return "decoder_" + self.scanner.decode_fault  # frames not read in full: not "no code"
         return _FAULTS.get(self.cfg.trust_state(now))
 
     def show_state(self):
@@ -200,7 +219,8 @@ class App:
         the serial server last."""
         asyncio.get_event_loop().set_exception_handler(self._on_loop_error)
         tasks = [asyncio.create_task(self._keep(self.committer)),
-                 asyncio.create_task(self._keep(self.back_to_idle))]
+                 asyncio.create_task(self._keep(self.back_to_idle)),
+                 asyncio.create_task(self.check_tables())]
         if self.server is not None:
             tasks.append(asyncio.create_task(self._keep(self.server.run)))
         return tasks

@@ -29,6 +29,9 @@ class Scanner:
         self.errors = 0  # scans lost to an unexpected error (see last_error)
         self.record_errors = 0  # verdicts shown but not recorded (flash failing)
         self.last_error = None
+        self.decode_faults = 0  # frames the decoder gave up on (out of memory): not "no code"
+        self.decode_fault = None  # the last frame's fault, cleared by a frame decoded in full
+        self._burst_fault = None
         self.shown_ms = None
         self._last = None
         self._last_ms = 0
@@ -37,16 +40,24 @@ class Scanner:
         from kiosk import qr
 
         buf, w, h = frame
-        return [s.data for s in qr.decode(buf, w, h)]
+        found = [s.data for s in qr.decode(buf, w, h)]
+        fault = qr.fault()
+        if fault:
+            self.decode_faults += 1
+            if self.ui and not self.decode_fault:
+                self.ui.fault("decoder_" + fault)  # until the next verdict or idle screen
+        self.decode_fault = fault
+        return found
 
-    def handle(self, payload, info=None, decode_ms=0):
-        """Decide, show and record one scan; returns the Verdict."""
+    def handle(self, payload, info=None, decode_ms=0, fault=None):
+        """Decide, show and record one scan; returns the Verdict. `fault`: why
+        no payload was read when it is not the frame's fault (out of memory)."""
         t0 = time.ticks_ms()
         now = self.clock.now() if self.clock else None
         cfg = self.cfg
         trust = cfg.trust_state(now)
         if payload is None:
-            v = V.reject("unreadable")
+            v = V.reject("unreadable", "decoder: " + fault if fault else None)
         elif cfg.damaged or not cfg.provisioned:
             v = V.reject("unknown_issuer", "kiosk configuration damaged" if cfg.damaged else "kiosk not provisioned")
         elif trust == EXPIRED:
@@ -74,7 +85,7 @@ class Scanner:
         if self.on_verdict:
             self.on_verdict(v, {
                 "scan": self.scans, "source": info, "seq": seq, "decode_ms": decode_ms,
-                "trust": trust,
+                "trust": trust, "decode_fault": fault,
                 "decide_ms": time.ticks_diff(decided, t0), "show_ms": time.ticks_diff(shown, decided),
             })
         return v
@@ -108,11 +119,16 @@ class Scanner:
         t0 = time.ticks_ms()
         payloads = [data] if kind == "payload" else self._decode(data)
         decode_ms = time.ticks_diff(time.ticks_ms(), t0)
+        if kind == "frame":
+            self._burst_fault = self._burst_fault or self.decode_fault
         if bursts:  # the simulator: one scan per burst of frames or scanner line
+            fault = self._burst_fault
             if payloads:
                 self.source.skip_burst()
+                self._burst_fault = None
             elif self.source.burst_end:
-                self.handle(None, info, decode_ms)
+                self._burst_fault = None
+                self.handle(None, info, decode_ms, fault)
         for p in payloads:
             if bursts or not self._is_repeat(p):
                 self.handle(p, info, decode_ms)

@@ -27,92 +27,15 @@ the next product is reduced.  The final check compares r*Z^2 with X
 
 import hashlib
 
-import micropython
 from micropython import const
+
+from kiosk.crypto import comb, window
+from kiosk.crypto.curve import G_SEC1, decode_point, inverse, jadd_affine, jdouble, on_curve  # noqa: F401
 
 _P = const(0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF)
 _N = const(0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551)
-_B = const(0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B)
 _GX = const(0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296)
 _GY = const(0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5)
-
-# SEC1 encoding of the generator (handy for tests and for G's comb table).
-G_SEC1 = b"\x04" + _GX.to_bytes(32, "big") + _GY.to_bytes(32, "big")
-
-
-@micropython.native
-def inverse(a, m):
-    """a^-1 mod m by the extended Euclidean algorithm (m odd prime, a != 0).
-
-    Unrolled by two so that no tuples are built and nothing is swapped;
-    invariants: a = x0 * A and b = x1 * A (mod m)."""
-    a %= m
-    b = m
-    x0 = 1
-    x1 = 0
-    while True:
-        if not a:
-            return x1 % m
-        q = b // a
-        b -= q * a
-        x1 -= q * x0
-        if not b:
-            return x0 % m
-        q = a // b
-        a -= q * b
-        x0 -= q * x1
-
-
-def on_curve(x, y):
-    """True when 0 <= x, y < p and y^2 = x^3 - 3x + b (mod p)."""
-    p = _P
-    if not (0 <= x < p and 0 <= y < p):
-        return False
-    return (y * y - (x * x - 3) * x - _B) % p == 0
-
-
-def decode_point(pub):
-    """(x, y) ints from a 65-byte SEC1 point, or None when invalid."""
-    if len(pub) != 65 or pub[0] != 4:
-        return None
-    x = int.from_bytes(pub[1:33], "big")
-    y = int.from_bytes(pub[33:65], "big")
-    if not on_curve(x, y):
-        return None
-    return x, y
-
-
-def jdouble(X, Y, Z):
-    """2*(X, Y, Z) in Jacobian coordinates (a = -3); infinity has Z == 0."""
-    p = _P
-    d = Z * Z % p
-    g = Y * Y % p
-    be = X * g % p
-    al = 3 * (X - d) * (X + d) % p
-    X3 = (al * al - 8 * be) % p
-    Z3 = 2 * Y * Z % p
-    Y3 = (al * (4 * be - X3) - 8 * g * g) % p
-    return X3, Y3, Z3
-
-
-def jadd_affine(X1, Y1, Z1, x2, y2):
-    """(X1, Y1, Z1) + (x2, y2, 1), every case (infinity, equal, opposite)."""
-    p = _P
-    if Z1 == 0:
-        return x2, y2, 1
-    zz = Z1 * Z1 % p
-    H = x2 * zz % p - X1
-    R = y2 * Z1 % p * zz % p - Y1
-    if H % p == 0:
-        if R % p == 0:
-            return jdouble(X1, Y1, Z1)
-        return 0, 1, 0
-    HH = H * H % p
-    HHH = H * HH % p
-    V = X1 * HH % p
-    X3 = (R * R - HHH - 2 * V) % p
-    Y3 = (R * (V - X3) - Y1 * HHH) % p
-    return X3, Y3, Z1 * H % p
 
 
 def _x_matches(X, zz, r):
@@ -187,12 +110,10 @@ def verify(pub, msg, sig, table=None):
             return False
         qx, qy, r, s = parsed
         u1, u2 = _scalars(msg, r, s)
-        tab = _comb().usable(pub, table) if table is not None else None
+        tab = comb.usable(pub, table) if table is not None else None
         if tab is not None:
-            X, zz = _comb().mul2(u1, u2, tab)
+            X, zz = comb.mul2(u1, u2, tab)
         else:
-            from kiosk.crypto import window
-
             X, Z = window.mul2(u1, u2, qx, qy)
             zz = Z * Z
         return _x_matches(X, zz, r)
@@ -202,18 +123,12 @@ def verify(pub, msg, sig, table=None):
         return False
 
 
-def _comb():
-    from kiosk.crypto import comb
-
-    return comb
-
-
 def check_table(pub, table):
     """True when `table` is exactly the comb table of `pub`.
 
     The full check (~11 ms on the unix port) runs once per table object; the
     answer is cached, so a store calling this before verify() pays it once."""
     try:
-        return _comb().usable(pub, table) is not None
+        return comb.usable(pub, table) is not None
     except Exception:  # noqa: BLE001
         return False

@@ -5,7 +5,7 @@ Q, 3Q, ..., 31Q precomputed per call: about 52 additions for 256 bits), and
 u1*G rides on the same doubling chain for free: its signed comb columns
 (comb.digits, G's table block 0) are added at bit positions r-1..0, so G costs
 r mixed additions (24 with G's 11-tooth table) and no doublings of its own.  Jacobian coordinates (a = -3 doubling inline; additions through
-p256.jadd_affine, which handles equal and opposite points).
+curve.jadd_affine, which handles equal and opposite points).
 
 About 0.6x the time of the plain Shamir ladder (p256._shamir, kept as the
 reference the tests compare with), 3-4x a verify with the key's table.
@@ -14,7 +14,7 @@ reference the tests compare with), 3-4x a verify with the key's table.
 import micropython
 from micropython import const
 
-from kiosk.crypto import comb, p256
+from kiosk.crypto import comb, curve
 
 _P = const(0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF)
 _WIDTH = const(5)
@@ -47,13 +47,13 @@ def _slide(k: ptr8, out: ptr8):
 
 def odd_multiples(qx, qy):
     """Affine [Q, 3Q, 5Q, ..., 31Q] (two shared inversions)."""
-    X, Y, Z = p256.jdouble(qx, qy, 1)
-    (dx, dy), = comb._normalize([(X, Y, Z)])
+    X, Y, Z = curve.jdouble(qx, qy, 1)
+    (dx, dy), = curve.normalize([(X, Y, Z)])
     jac = [(qx, qy, 1)]
     for _ in range((1 << (_WIDTH - 1)) - 1):
         X, Y, Z = jac[-1]
-        jac.append(p256.jadd_affine(X, Y, Z, dx, dy))
-    return comb._normalize(jac)
+        jac.append(curve.jadd_affine(X, Y, Z, dx, dy))
+    return curve.normalize(jac)
 
 
 @micropython.native
@@ -67,14 +67,14 @@ def mul2(u1, u2, qx, qy):
     sched = bytearray(256)
     _slide(u2.to_bytes(32, "big"), sched)
     odd = odd_multiples(qx, qy)
-    add = p256.jadd_affine
+    add = curve.jadd_affine
     p = _P
     X = 0
     Y = 1
     Z = 0
     for b in range(255, -1, -1):
         if Z:
-            # doubling, a = -3 (dbl-2001-b), as p256.jdouble
+            # doubling, a = -3 (dbl-2001-b), as curve.jdouble
             d = Z * Z % p
             g = Y * Y % p
             be = X * g % p

@@ -22,3 +22,11 @@ def decode(buf, width, height, inplace=False):
     from kiosk.qr import decoder
 
     return decoder.decode(buf, width, height, inplace)
+
+
+def fault():
+    """Why the last decode() gave nothing without reading the whole frame:
+    None, "out_of_memory" or "error" (kiosk.qr.decoder.stats counts them)."""
+    from kiosk.qr import decoder
+
+    return decoder.last_fault

@@ -427,27 +427,52 @@ def _near(p, q, tol):
 
 _cache = [None]
 
+# Why the last decode() gave up without looking at the whole frame: None,
+# FAULT_MEMORY (the heap could not hold the decoder's buffers or its work)
+# or FAULT_ERROR (a bug); such a [] is not "no code in the frame". Counted
+# in `stats` since boot.
+FAULT_MEMORY = "out_of_memory"
+FAULT_ERROR = "error"
+stats = {"decodes": 0, FAULT_MEMORY: 0, FAULT_ERROR: 0}
+last_fault = None
+
 
 def decode(buf, width, height, inplace=False):
     """Decode every QR symbol in an 8-bit grayscale frame; never raises.
 
     inplace=True overwrites the frame with its binarized image (0/1) instead
-    of allocating a second frame-sized buffer (for small heaps)."""
+    of allocating a second frame-sized buffer (for small heaps). When it
+    returns [] because it ran out of memory (or failed), `last_fault` says
+    so and `stats` counts it."""
+    global last_fault
+    stats["decodes"] += 1
+    last_fault = None
     try:
-        if not isinstance(width, int) or not isinstance(height, int):
-            return []
-        if width < _MIN_SIDE or height < _MIN_SIDE or width > 8192 or height > 8192:
-            return []
+        return _decode(buf, width, height, inplace)
+    except MemoryError:
+        last_fault = FAULT_MEMORY
+    except Exception:
+        last_fault = FAULT_ERROR
+    stats[last_fault] += 1
+    return []
+
+
+def _decode(buf, width, height, inplace):
+    if not isinstance(width, int) or not isinstance(height, int):
+        return []
+    if width < _MIN_SIDE or height < _MIN_SIDE or width > 8192 or height > 8192:
+        return []
+    try:
         if len(buf) < width * height:
             return []
-        d = _cache[0]
-        if inplace and not isinstance(buf, bytearray):
-            return []
-        if d is None or d.w != width or d.h != height or d.inplace != inplace:
-            _cache[0] = None
-            d = None
-            d = Decoder(width, height, inplace=inplace)
-            _cache[0] = d
-        return d.decode(buf)
-    except Exception:
+    except TypeError:  # not a buffer: nothing to read, not a fault
         return []
+    d = _cache[0]
+    if inplace and not isinstance(buf, bytearray):
+        return []
+    if d is None or d.w != width or d.h != height or d.inplace != inplace:
+        _cache[0] = None
+        d = None
+        d = Decoder(width, height, inplace=inplace)
+        _cache[0] = d
+    return d.decode(buf)

@@ -12,6 +12,7 @@ exceed nsym). The result is always checked: a block that still has non-zero
 syndromes after correction is rejected, never returned.
 """
 
+import micropython
 from micropython import const
 
 from kiosk.qr.errors import QRError
@@ -64,6 +65,14 @@ def syndromes(block, nsym):
     """S_j = block(alpha^j) for j in 0..nsym-1; returns (list, any_nonzero)."""
     out = [0] * nsym
     nz = False
+    if isinstance(block, (bytearray, bytes)):
+        n = len(block)
+        for j in range(nsym):
+            s = _synd(block, n, j, EXP, LOG)
+            out[j] = s
+            if s:
+                nz = True
+        return out, nz
     exp = EXP
     log = LOG
     for j in range(nsym):
@@ -76,6 +85,19 @@ def syndromes(block, nsym):
         if s:
             nz = True
     return out, nz
+
+
+@micropython.viper
+def _synd(block: ptr8, n: int, j: int, exp: ptr8, log: ptr8) -> int:
+    # Horner's rule at alpha^j (the hot loop of every decode: viper)
+    s = 0
+    i = 0
+    while i < n:
+        if s:
+            s = exp[log[s] + j]
+        s ^= block[i]
+        i += 1
+    return s
 
 
 def _mul_poly(a, b):

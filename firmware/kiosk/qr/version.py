@@ -88,12 +88,13 @@ FORMAT_CODES = tuple(_bch_rem(d, 0x537, 11) ^ _FMT_MASK for d in range(32))
 VERSION_CODES = tuple(_bch_rem(v, 0x1F25, 13) for v in range(7, 41))
 
 
+_BITS = bytes(bin(i).count("1") for i in range(256))  # set bits of a byte
+
+
 def _popcount(x):
-    n = 0
-    while x:
-        x &= x - 1
-        n += 1
-    return n
+    """Set bits of 0 <= x < 2^24 (format and version readings: 15, 18 bits)."""
+    b = _BITS
+    return b[x & 0xFF] + b[(x >> 8) & 0xFF] + b[x >> 16]
 
 
 def _nearest(codes, bits_a, bits_b, width):

@@ -117,8 +117,10 @@ def encode_into(rec, buf, off=0, seal=True):
     ps = rec.pseudonym
     if len(ps) != PSEUDONYM_LEN:
         raise RecordError("pseudonym must be %d bytes" % PSEUDONYM_LEN)
+    # "I" packs the low 32 bits of seq and time; no `& 0xFFFFFFFF` (a big int on
+    # 32-bit ports: it would allocate on every append, tests/m32 checks)
     struct.pack_into(
-        _FMT, buf, off, VERSION, flags, rec.seq & 0xFFFFFFFF, rec.time & 0xFFFFFFFF,
+        _FMT, buf, off, VERSION, flags, rec.seq, rec.time,
         _index(VERDICTS, rec.verdict, 2), _index(COLOURS, rec.colour, 0),
         _index(REASONS, rec.reason, len(REASONS) - 1), 0, rec.key_index, ps)
     if seal:
