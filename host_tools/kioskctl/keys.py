@@ -5,6 +5,7 @@ Library layer (cmd_keys, cmd_mint, mint, trust use it).
 
 import os
 
+from kioskctl import inputs
 from kioskctl.errors import KioskError
 
 
@@ -18,11 +19,7 @@ def kid_of_point(sec1):
 def load_signing_key(path):
     import ecdsa
 
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise KioskError("cannot read private key %s: %s" % (path, exc.strerror or exc))
+    data = inputs.read(path, "private key")
     try:
         return ecdsa.SigningKey.from_pem(data, hashfunc=_sha256())
     except Exception as exc:  # noqa: BLE001 - ecdsa raises DER, PEM and curve errors of several types
@@ -32,11 +29,7 @@ def load_signing_key(path):
 def load_verifying_key(path):
     import ecdsa
 
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise KioskError("cannot read key %s: %s" % (path, exc.strerror or exc))
+    data = inputs.read(path, "key")
     try:
         if b"PRIVATE KEY" in data:
             return ecdsa.SigningKey.from_pem(data).get_verifying_key()
