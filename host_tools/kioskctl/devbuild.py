@@ -95,6 +95,8 @@ class Manifest:
         self.metadata = {}
         self.port = []  # port manifests included ($(PORT_DIR), $(MPY_DIR)): the image's own
         self._dirs = []
+        self._libraries = {}
+        self._visited = set()
 
     def _base(self, base_path):
         return os.path.normpath(os.path.join(self._dirs[-1], base_path))
@@ -107,9 +109,14 @@ class Manifest:
     def execute(self, path):
         if os.path.isdir(path):
             path = os.path.join(path, "manifest.py")
+        path = os.path.abspath(path)
+        if path in self._visited:
+            return
+        self._visited.add(path)
         self._dirs.append(os.path.dirname(os.path.abspath(path)))
         env = {"include": self.include, "package": self.package, "module": self.module,
-               "freeze": self.freeze, "require": self.require, "metadata": self.meta, "options": {}}
+               "freeze": self.freeze, "require": self.require, "metadata": self.meta,
+               "add_library": self.add_library, "options": {}}
         with open(path) as f:
             exec(compile(f.read(), path, "exec"), env)
         self._dirs.pop()
@@ -142,8 +149,20 @@ class Manifest:
         for n in ([script] if isinstance(script, str) else names):
             self._add(n, os.path.join(root, n))
 
-    def require(self, name, version=None, **kw):
-        self.requires.append(name)
+    def add_library(self, library, library_path, prepend=False):
+        self._libraries[library] = self._base(library_path)
+
+    def require(self, name, version=None, library=None, **kw):
+        """A package of a registered library (its manifest runs), else one the
+        image or micropython-lib provides (recorded in `requires`)."""
+        if library is None:
+            self.requires.append(name)
+            return
+        for root, _, names in sorted(os.walk(self._libraries[library])):
+            if os.path.basename(root) == name and "manifest.py" in names:
+                self.execute(root)
+                return
+        raise KioskError("package %r not found in library %r" % (name, library))
 
     def meta(self, description=None, version=None, license=None, author=None):
         if version and "version" not in self.metadata:
@@ -217,3 +236,23 @@ def stage(board, out, font=None, compile_py=True, mpy_cross=None, extra=()):
             shutil.copyfile(src, dst)
         digests[target] = sha256_file(dst)
     return digests
+
+
+def package_json():
+    """firmware/package.json for mip (`mip.install(".../firmware/package.json")`):
+    the kiosk package's modules and its data file, URLs relative to the
+    package.json, so they land in /lib as in a `make flash` build."""
+    m = Manifest()
+    m.execute(os.path.join(paths.FIRMWARE, "kiosk", "manifest.py"))
+    urls = [[t, t] for t, _ in m.files]
+    urls.append(["kiosk/qr/sjis.bin", "kiosk/qr/sjis.bin"])
+    return {"urls": urls, "deps": [[r, "latest"] for r in m.requires], "version": m.metadata["version"]}
+
+
+def package_json_text():
+    import json
+
+    pj = package_json()
+    rows = ",\n".join("    " + json.dumps(u) for u in pj["urls"])
+    return '{\n  "urls": [\n%s\n  ],\n  "deps": %s,\n  "version": %s\n}\n' % (
+        rows, json.dumps(pj["deps"]), json.dumps(pj["version"]))
