@@ -11,7 +11,7 @@ import time
 import pytest
 
 from kioskctl import devbuild
-from support import ESP32, frame_for, run
+from boardkit import ESP32, frame_for, run
 
 
 @pytest.fixture

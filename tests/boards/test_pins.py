@@ -8,7 +8,7 @@ import pytest
 
 from kioskctl import devbuild
 from kioskctl.errors import KioskError
-from support import ESP32
+from boardkit import ESP32
 
 # SPI flash and octal PSRAM (GPIO26-37) and the USB D-/D+ of the serial link (19, 20)
 RESERVED = set(range(26, 38)) | {19, 20}

@@ -59,8 +59,16 @@ def full_scan(**options):
     camera.play([frame()])
     board = kboard.create(root=root, **options)
     verdicts = []
+    import gc
+
+    gc.collect()
+    heap0 = gc.mem_alloc()
     app = main.App(board, on_verdict=lambda v, info: verdicts.append(v), allow_unsigned=True)
+    gc.collect()
+    RESULT["heap_app"] = gc.mem_alloc() - heap0
     asyncio.run(scan_once(app, verdicts))
+    gc.collect()
+    RESULT["heap_after_scan"] = gc.mem_alloc() - heap0
     asyncio.new_event_loop()
     assert verdicts, "no verdict"
     v = verdicts[0]
