@@ -49,6 +49,7 @@ class CamBoard(board_api.Board):
         self._thermometer = thermometer
         self._root = root
         self._clock = None
+        self._net = None
 
     def _pin(self, name, mode=None, **kw):
         from machine import Pin
@@ -133,9 +134,11 @@ class CamBoard(board_api.Board):
         return UsbSerial()
 
     def get_network(self):
-        from wlan import Wlan
+        if self._net is None:
+            from wlan import Wlan
 
-        return Wlan()
+            self._net = Wlan()
+        return self._net
 
     def get_watchdog(self, timeout_ms):
         from machine import WDT

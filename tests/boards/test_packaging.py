@@ -82,3 +82,16 @@ def test_staged_tree_is_compiled_for_the_board(tmp_path):
             assert f.read(2) == b"M\x06", t
     for t, h in digests.items():
         assert devbuild.sha256_file(os.path.join(out, t)) == h
+
+
+def test_staged_modules_import_and_find_their_data_file(tmp_path):
+    """The device layout works as MicroPython imports it: /lib on sys.path,
+    the Shift-JIS table found beside its compiled module."""
+    import subprocess
+
+    out = str(tmp_path / "dev")
+    devbuild.stage("esp32s3_eye", out)
+    code = "from kiosk.qr import segments\nprint(segments.__file__, bool(segments._table()))\nimport kpins\nprint(kpins.PINS['BOOT'])"
+    proc = subprocess.run([paths.micropython(), "-c", code], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, MICROPYPATH=os.path.join(out, "lib")))
+    assert proc.stdout.split() == [os.path.join(out, "lib", "kiosk", "qr", "segments.mpy"), "True", "0"], proc.stdout + proc.stderr

@@ -102,8 +102,30 @@ class Broken:
         raise ValueError("camera bus on fire")
 
 
+class Pipe:  # the USB serial at its lowest level: bytes in, bytes out
+    def __init__(self):
+        self.rx = bytearray()
+        self.tx = bytearray()
+
+    def poll(self, ms=0):
+        return len(self.rx) > 0
+
+    def read(self, n):
+        d = bytes(self.rx[:n])
+        self.rx = self.rx[n:]
+        return d
+
+    def write(self, b):
+        self.tx += b
+        return len(b)
+
+
 class CrashBoard(kboard.SimBoard):
     resets = 0
+    pipe = None
+
+    def get_serial(self):
+        return self.pipe
 
     def get_source(self):
         return Broken()
@@ -131,6 +153,10 @@ def test_repeated_crashes_end_in_safe_mode_not_a_reset_loop():
         shown.append((code, detail))
         return real(ui, code, detail)
 
+    from kiosk.link.frame import Deframer, encode
+
+    b.pipe = Pipe()
+    b.pipe.rx += encode(bytes((1, 1, 7, 0)))  # HELLO from the technician's kioskctl
     kiosk.ui.Ui.fault = spy
     try:
         main.run_forever(b, safe_rounds=20)
@@ -140,6 +166,11 @@ def test_repeated_crashes_end_in_safe_mode_not_a_reset_loop():
     mpassert.eq(shown, [("safe_mode", "ValueError: camera bus on fire")])
     mpassert.eq(b.wdt.feeds, 20)  # the safe-mode loop feeds the watchdog
     mpassert.eq(b.get_led().sim.rgb(), (0, 0, 170))  # the fault LED
+    df = Deframer(4096)
+    n, _ = df.feed(bytes(b.pipe.tx), 0)
+    reply = bytes(df.payload[:n])
+    mpassert.eq((reply[1], reply[2], reply[4]), (0x81, 7, 0))  # HELLO answered, status ok
+    assert b"safe-mode" in reply, reply
 
 
 class PowerBoard(CrashBoard):
