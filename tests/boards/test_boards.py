@@ -65,6 +65,7 @@ def test_clock_wifi_watchdog_button_scanner(board, work):
     assert r["net0"] == "Wi-Fi: not set up" and r["net_bad"] == "Wi-Fi: wrong password"
     assert r["net_ok"] == [True, "Wi-Fi: online"]
     assert r["wdt"] == [8000, 1]
+    assert r["cause"] == ["power", "watchdog"]
     assert (r["maint_up"], r["maint_held"]) == (False, True)
     assert r["uart"] == "HC1:ABC"
     pins = devbuild.read_pins(os.path.join(devbuild.board_dir(board), "pins.csv"))

@@ -187,3 +187,17 @@ def test_power_cycle_is_the_technicians_retry():
     main.run_forever(b)  # streak cleared at power-on: a normal start (which crashes once more)
     mpassert.eq(CrashBoard.resets, before + 1)
     mpassert.eq(crashlog.CrashLog("/flash").streak, 1)
+
+
+class DogBoard(CrashBoard):
+    def reset_cause(self):
+        return "watchdog"
+
+
+def test_a_watchdog_reset_is_recorded_at_the_next_boot():
+    b = DogBoard(at=1790000000)
+    main.run_forever(b)
+    texts = crashlog.CrashLog("/flash").records()
+    mpassert.eq(len(texts), 2)
+    assert texts[0].startswith("watchdog reset"), texts[0]
+    assert "camera bus on fire" in texts[1], texts[1]

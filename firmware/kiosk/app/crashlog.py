@@ -12,8 +12,6 @@ flash its scan log lives on. The state ("total streak") is replaced
 atomically (kiosk.config.atomic): a power cut keeps the old count or the new.
 """
 
-import os
-
 from micropython import const
 
 from kiosk.config import atomic
@@ -86,9 +84,3 @@ def exception_text(exc):
     sys.print_exception(exc, buf)
     return buf.getvalue()
 
-
-def remove(root):
-    """Forget every crash record (after the technician read them)."""
-    d = root + "/crash"
-    for n in os.listdir(d):
-        os.remove(d + "/" + n)

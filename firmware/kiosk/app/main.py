@@ -325,6 +325,8 @@ def safe_mode(board, ring, rounds=None):
     fault, and the serial link (HELLO, STATS, log pull) stays open for the
     technician; the watchdog is fed by this loop. Each part is tried on its
     own, so a broken LCD or log still leaves the rest."""
+    from kiosk.app import crashlog, watchdog
+
     root = board.mount_storage() or ""
     try:
         lcd = board.get_lcd()
@@ -349,9 +351,7 @@ def safe_mode(board, ring, rounds=None):
 
             server = Server(serial, Log(root + "/log"), device_id=b"safe-mode")
     except Exception as exc:  # noqa: BLE001
-        ring.record("safe mode: " + crashlog_text(exc))
-    from kiosk.app import watchdog
-
+        ring.record("safe mode: " + crashlog.exception_text(exc))
     wdt = board.get_watchdog(watchdog.TIMEOUT_MS)
     n = 0
     while rounds is None or n < rounds:
@@ -365,8 +365,3 @@ def safe_mode(board, ring, rounds=None):
             time.sleep_ms(_SAFE_POLL_MS)
         n += 1
 
-
-def crashlog_text(exc):
-    from kiosk.app import crashlog
-
-    return crashlog.exception_text(exc)

@@ -143,6 +143,9 @@ def scenario_devices():
     wdt = b.get_watchdog(8000)
     wdt.feed()
     RESULT["wdt"] = (wdt.timeout, wdt.feeds)
+    RESULT["cause"] = [b.reset_cause()]
+    machine._cause[0] = machine.WDT_RESET
+    RESULT["cause"].append(b.reset_cause())
     RESULT["maint_up"] = b.maintenance()
     machine.Pin.levels[b.pins["BOOT"]] = 0
     RESULT["maint_held"] = b.maintenance()
