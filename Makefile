@@ -12,7 +12,7 @@ SYSSTAMP := $(VENV)/.sysdeps
 BENCHSTAMP := $(VENV)/.bench
 JOBS   ?= 2
 
-.PHONY: venv sysdeps demo test test-firmware test-host test-m32 m32 mpy flash bench clean
+.PHONY: venv sysdeps demo test test-firmware test-host test-m32 m32 mpy flash package-json bench clean
 
 $(STAMP): host_tools/requirements.lock host_tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,10 @@ DEV_BOARDS := esp32s3_eye freenove_s3cam xiao_s3sense qemu_m7
 mpy: venv
 	@for b in $(or $(BOARD),$(DEV_BOARDS)); do \
 	  $(BIN)/kioskctl flash --board $$b --stage-only || exit 1; done
+
+# firmware/package.json (mip) from the manifests; tests/boards checks it is current
+package-json: venv
+	$(BIN)/python -c "from kioskctl import devbuild; open('firmware/package.json', 'w').write(devbuild.package_json_text())"
 
 flash: venv $(if $(filter qemu_m7,$(BOARD)),m32)
 	@test -n "$(BOARD)" || { echo "make flash BOARD=<$(DEV_BOARDS)> PORT=<serial port>" >&2; exit 2; }

@@ -59,7 +59,7 @@ def test_device_build_holds_the_firmware_and_no_sim_or_test_code(board):
 def test_mip_package_json_is_generated_from_the_manifests():
     with open(os.path.join(paths.FIRMWARE, "package.json")) as f:
         text = f.read()
-    assert text == devbuild.package_json_text(), "firmware/package.json is stale: regenerate it (docs/boards.md)"
+    assert text == devbuild.package_json_text(), "firmware/package.json is stale: run `make package-json`"
     pj = json.loads(text)
     targets = [t for t, _ in pj["urls"]]
     assert set(targets) == (firmware_modules() - NOT_ON_DEVICE) | {"kiosk/qr/sjis.bin"}
