@@ -4,6 +4,8 @@
 # and its generated pin table (kpins.py). No simulator or test code.
 metadata(description="ESP32-S3 camera kiosk board support", version="0.1.0")
 include("../../firmware/kiosk")
+# G's comb table (host_tools/scripts/gen_gtable.py): no 1,600 M-instruction build at boot
+module("kiosk/crypto/gtab.py", base_path="../../build/gen")
 module("board_api.py")
 module("camboard.py")
 module("camsource.py")

@@ -173,8 +173,22 @@ def gen_dir(board):
     return os.path.join(paths.REPO, "build", "gen", board)
 
 
+def ensure_gtable():
+    """build/gen/kiosk/crypto/gtab.py, G's comb table (as `make m32` makes it)."""
+    import sys
+
+    out = os.path.join(paths.REPO, "build", "gen", "kiosk", "crypto", "gtab.py")
+    if not os.path.exists(out):
+        script = os.path.join(paths.REPO, "host_tools", "scripts", "gen_gtable.py")
+        proc = subprocess.run([sys.executable, script, out], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise KioskError("gen_gtable.py: %s" % proc.stderr.strip()[-300:])
+    return out
+
+
 def manifest(board):
-    """Evaluate board/<board>/manifest.py (kpins.py generated first)."""
+    """Evaluate board/<board>/manifest.py (kpins.py and G's table generated first)."""
+    ensure_gtable()
     if os.path.exists(os.path.join(board_dir(board), "pins.csv")):
         write_pins(board, gen_dir(board))
     m = Manifest()

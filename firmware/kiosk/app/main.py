@@ -308,8 +308,8 @@ def run_forever(board, safe_rounds=None):
     if ring is not None and ring.streak >= _SAFE_AFTER:
         safe_mode(board, ring, safe_rounds)
         return
-    sup = watchdog.Supervisor(make=lambda: board.get_watchdog(watchdog.TIMEOUT_MS),
-                              on_stable=ring.stable if ring else None)
+    # started before the app is built: a boot that hangs resets too (and counts as a crash)
+    sup = watchdog.Supervisor(board.get_watchdog(watchdog.TIMEOUT_MS), on_stable=ring.stable if ring else None)
     try:
         run(board, serve=True, supervisor=sup)
     except Exception as exc:  # record and restart: never drop to the REPL

@@ -1,6 +1,6 @@
 """The hardware watchdog, fed only while the kiosk makes progress.
 
-    sup = Supervisor(make=lambda: board.get_watchdog(TIMEOUT_MS))
+    sup = Supervisor(board.get_watchdog(TIMEOUT_MS))
     app.scanner.source = Watched(app.scanner.source, sup, "scan")
     sup.watch("link")        # the serial task calls sup.beat("link") every turn
     asyncio.create_task(sup.run())
@@ -20,17 +20,15 @@ import time
 import asyncio
 from micropython import const
 
-TIMEOUT_MS = const(30000)  # the hardware watchdog's timeout (an issuer table check may take seconds)
+TIMEOUT_MS = const(30000)  # the hardware watchdog's timeout: covers the boot's set-up (G's table) and a table check
 _STALL_MS = const(20000)
 _PERIOD_MS = const(1000)
 _STABLE_MS = const(120000)
 
 
 class Supervisor:
-    def __init__(self, wdt=None, stall_ms=_STALL_MS, period_ms=_PERIOD_MS, stable_ms=_STABLE_MS,
-                 on_stable=None, make=None):
-        self.wdt = wdt
-        self.make = make  # makes the watchdog when run() starts: the boot's slow set-up is not timed
+    def __init__(self, wdt, stall_ms=_STALL_MS, period_ms=_PERIOD_MS, stable_ms=_STABLE_MS, on_stable=None):
+        self.wdt = wdt  # None on a board without one: progress is still tracked
         self.stall_ms = stall_ms
         self.period_ms = period_ms
         self.stable_ms = stable_ms
@@ -66,8 +64,6 @@ class Supervisor:
         return True
 
     async def run(self):
-        if self.wdt is None and self.make is not None:
-            self.wdt = self.make()
         while True:
             self.check(time.ticks_ms())
             await asyncio.sleep_ms(self.period_ms)
