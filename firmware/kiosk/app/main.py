@@ -16,7 +16,6 @@ mode (fault screen, serial link open) instead of a reset loop.
 
 import asyncio
 import os
-import sys
 import time
 
 from kiosk.app.scanner import Scanner
@@ -350,8 +349,11 @@ def safe_mode(board, ring, rounds=None):
             from kiosk.records.log import Log
 
             server = Server(serial, Log(root + "/log"), device_id=b"safe-mode")
-    except Exception as exc:  # noqa: BLE001
-        ring.record("safe mode: " + crashlog.exception_text(exc))
+    except Exception as exc:  # noqa: BLE001 - no link: the fault screen still says why
+        try:
+            ring.record("safe mode: " + crashlog.exception_text(exc))
+        except Exception:  # noqa: BLE001
+            pass
     wdt = board.get_watchdog(watchdog.TIMEOUT_MS)
     n = 0
     while rounds is None or n < rounds:
