@@ -95,8 +95,21 @@ def esp32_commands(board, port, stage_dir, digests, image=None, baud=FLASH_BAUD,
     return cmds
 
 
+def missing_tools(cmds):
+    """The Python tools (esptool, mpremote) the commands need that are not installed."""
+    import importlib.util
+
+    need = {argv[2] for argv in cmds if len(argv) > 2 and argv[1] == "-m"}
+    return sorted(n for n in need if importlib.util.find_spec(n) is None)
+
+
 def run(cmds, runner=None, log=None):
     """Run each argv in order; DeviceError naming the step that failed."""
+    if runner is None:
+        missing = missing_tools(cmds)
+        if missing:
+            raise KioskError("%s not installed: `.venv/bin/pip install %s` (or --dry-run to see the commands)" % (
+                " and ".join(missing), " ".join(missing)))
     runner = runner or (lambda argv: subprocess.run(argv, capture_output=True, text=True))
     outputs = []
     for argv in cmds:

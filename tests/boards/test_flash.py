@@ -99,3 +99,20 @@ def test_kioskctl_flash_dry_run_prints_the_commands(tmp_path):
     proc = subprocess.run([kioskctl, "flash", "--board", "freenove_s3cam", "--out", str(tmp_path / "dev")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "--port is needed" in proc.stderr and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_missing_tools_are_named_before_anything_runs(staged):
+    out, digests = staged
+    cmds = flash.esp32_commands("esp32s3_eye", "/dev/ttyACM0", out, digests, image="fw.bin")
+    assert flash.missing_tools(cmds) == sorted(n for n in ("esptool", "mpremote") if not _installed(n))
+    assert flash.missing_tools([["py", "-m", "no_such_tool_here"]]) == ["no_such_tool_here"]
+    from kioskctl.errors import KioskError
+
+    with pytest.raises(KioskError, match="no_such_tool_here not installed"):
+        flash.run([["py", "-m", "no_such_tool_here"]])
+
+
+def _installed(name):
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
