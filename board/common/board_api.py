@@ -52,6 +52,12 @@ class Board:
         `read(n)`, `write(b)` and a `poll(timeout_ms)` -> bool for readiness."""
         return None
 
+    def device_key(self):
+        """32 bytes that seal the kiosk's secrets (kiosk.config.secrets), kept
+        outside the data partition (ESP32: encrypted NVS under flash
+        encryption), or None when the board has no such place."""
+        return None
+
     def maintenance(self):
         """True when a technician asks for the REPL at power-up (e.g. BOOT held):
         main.py then returns instead of starting the app."""

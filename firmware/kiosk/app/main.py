@@ -31,6 +31,9 @@ class App:
         self.board = board
         self.root = board.mount_storage()
         self.allow_unsigned = allow_unsigned
+        from kiosk.config import secrets
+
+        secrets.use_board(board)  # the key that seals the venue secret and Wi-Fi password
         from kiosk.records.log import Log
 
         self.log = Log(self.root + "/log")
