@@ -66,6 +66,12 @@ class Board:
         """Why the board last started: "watchdog", "power" or None (unknown)."""
         return None
 
+    def device_key(self):
+        """32 bytes that seal the kiosk's secrets (kiosk.config.secrets), kept
+        outside the data partition (ESP32: encrypted NVS under flash
+        encryption), or None when the board has no such place."""
+        return None
+
     def maintenance(self):
         """True when a technician asks for the REPL at power-up (e.g. BOOT held):
         main.py then returns instead of starting the app."""

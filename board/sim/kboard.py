@@ -33,6 +33,32 @@ class SimBoard(board_api.Board):
 
         self._clock = SimClock(at, clock_file)
 
+    _ram_key = None  # the device key of a flash kept in RAM (one per process)
+
+    def device_key(self):
+        """The key that seals secrets: the file <flash image>.key, outside the
+        data partition as an eFuse/NVS key is on a real board (made on first
+        use); a flash in RAM gets one key per process."""
+        import os
+
+        if not self._flash:
+            if SimBoard._ram_key is None:
+                SimBoard._ram_key = os.urandom(32)
+            return SimBoard._ram_key
+        path = self._flash + ".key"
+        try:
+            with open(path, "rb") as f:
+                key = f.read(64)
+            if len(key) == 32:
+                return key
+        except OSError:
+            pass
+        key = os.urandom(32)
+        with open(path + ".tmp", "wb") as f:
+            f.write(key)
+        os.rename(path + ".tmp", path)
+        return key
+
     def maintenance(self):
         """The simulated BOOT button: held while the file <flash image>.button exists."""
         if not self._flash:

@@ -34,8 +34,10 @@ def install(root, spec):
         if spec.get(key):
             _copy(spec[key], root + "/config/" + name)
     if spec.get("secret_hex"):
+        from kiosk.config import secrets
+
         with open(root + "/config/secret.bin", "wb") as f:
-            f.write(binascii.unhexlify(spec["secret_hex"]))
+            f.write(secrets.seal("secret", binascii.unhexlify(spec["secret_hex"])))
     if spec.get("admin_hex") and spec.get("device"):
         from kiosk.config import atomic, state
 
@@ -58,6 +60,9 @@ def main():
         board_opts["clock_file"] = opts["flash"] + ".rtc"  # the RTC's coin cell
     board = kboard.create(**board_opts)
     if opts.get("install"):
+        from kiosk.config import secrets
+
+        secrets.use_board(board)  # the factory step seals the secret as provisioning does
         install(board.mount_storage(), opts["install"])
     from kiosk.app import main as app_main
 

@@ -181,7 +181,11 @@ def cmd_info(args):
         print("trust      %s" % ("bundle %s: %s" % (b.get("status"), b.get("msg", "")) if b else "no bundle installed"))
     print("revocation %s" % ("list seq %d" % info["rev_seq"] if info.get("rev_seq") else "no list installed"))
     print("clock      %s (%s), last scan %s" % (when(info.get("clock")) if info.get("clock") else "unset", show(info.get("clock_status")), when(info.get("clock_floor"))))
-    print("secret     %s   wifi %s (password %s)" % ("set" if info.get("secret_set") else "NOT set", info.get("wifi_ssid") or "-", "set" if info.get("wifi_password_set") else "not set"))
+    sealed = {"device_key": "sealed with the device key", "none": "NOT protected: this board has no device key"}
+    print("secret     %s   wifi %s (password %s)%s" % (
+        "set" if info.get("secret_set") else "NOT set", info.get("wifi_ssid") or "-",
+        "set" if info.get("wifi_password_set") else "not set",
+        "   secrets %s" % sealed.get(info.get("secret_protection"), "?") if info.get("secret_set") else ""))
     return 0
 
 

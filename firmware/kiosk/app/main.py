@@ -36,6 +36,9 @@ class App:
         self.supervisor = None  # kiosk.app.watchdog.Supervisor when run_forever guards the app
         self.root = board.mount_storage()
         self.allow_unsigned = allow_unsigned
+        from kiosk.config import secrets
+
+        secrets.use_board(board)  # the key that seals the venue secret and Wi-Fi password
         from kiosk.records.log import Log
 
         self.log = Log(self.root + "/log")

@@ -8,8 +8,9 @@ raising). Each check returns the normalised value.
 
     device.json   {"device_id", "venue": {"id", "name", "type"}, "lang"}
     policy.json   kiosk.policy map (venue_type, lang, skew_s, fever_c, dcc)
-    secret.bin    16..64 bytes
-    wifi.json     {"ssid", "password"}
+    secret.bin    16..64 bytes, sealed (kiosk.config.secrets)
+    wifi.json     {"ssid", "password_set", "sealed": hex of the sealed password}
+                  (checked as {"ssid", "password"} on the way in)
 """
 
 from micropython import const

@@ -26,7 +26,7 @@ import os
 
 from micropython import const
 
-from kiosk.config import atomic, schema, state
+from kiosk.config import atomic, schema, secrets, state
 from kiosk.config.clock import ClockGuard
 from kiosk.provision import ProvisionError, command
 from kiosk.trust import TrustError
@@ -117,8 +117,9 @@ class Provisioner:
             "admin_kid": _kid(s.admin),
             "operator_kid": _kid(s.operator),
             "secret_set": atomic.exists(self.dir + "/secret.bin"),
+            "secret_protection": secrets.protection(),
             "wifi_ssid": wifi.get("ssid"),
-            "wifi_password_set": bool(wifi.get("password")),
+            "wifi_password_set": bool(wifi.get("password_set", wifi.get("password"))),
             "clock": self.guard.raw(),
             "clock_status": self.guard.status(),
             "clock_floor": self.guard.floor,
@@ -314,10 +315,12 @@ class Provisioner:
         return ((_json(raw) or {}).get("venue") or {}).get("type")
 
     def _put_secret(self, txn, secret):
-        txn.put("secret.bin", schema.check_secret(secret))
+        txn.put("secret.bin", secrets.seal("secret", schema.check_secret(secret)))
 
     def _put_wifi(self, txn, w):
-        txn.put("wifi.json", json.dumps(schema.check_wifi(w)).encode())
+        w = schema.check_wifi(w)
+        txn.put("wifi.json", json.dumps({"ssid": w["ssid"], "password_set": bool(w["password"]),
+                                         "sealed": hexlify(secrets.seal("wifi", w["password"])).decode()}).encode())
 
     def _staged(self, blob, staged, sha, name):
         """Path of a durable copy of the file (the staged upload, or the
