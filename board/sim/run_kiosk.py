@@ -51,7 +51,17 @@ def main():
         board_opts["clock_file"] = opts["flash"] + ".rtc"  # the RTC's coin cell
     board = kboard.create(**board_opts)
     if opts.get("install"):
-        install(board.mount_storage(), opts["install"])
+        root = board.mount_storage()
+        try:
+            install(root, opts["install"])
+        except OSError as exc:  # a file larger than the simulated flash: say so, no traceback
+            import os
+
+            st = os.statvfs(root)
+            sys.stderr.write("sim: cannot install onto the simulated flash (%s): %d of %d KB free; "
+                             "give a larger --flash-size or a smaller trust store (kioskctl trust build "
+                             "--partition)\n" % (exc, st[0] * st[3] // 1024, st[0] * st[2] // 1024))
+            sys.exit(2)
     from kiosk.app import main as app_main
 
     def problems(app):
