@@ -149,3 +149,62 @@ def test_sim_run_with_big_store_does_not_crash(stores, capfd):
     err = capfd.readouterr().err
     assert rc != 0 and "cannot install onto the simulated flash" in err and "--flash-size" in err, err
     assert "Traceback" not in err
+
+
+def _serial_kiosk_script():
+    """The serial provisioning kiosk of tests/e2e/test_provision_serial.py, on a 2 MB image."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(HERE), "e2e", "test_provision_serial.py")
+    spec = importlib.util.spec_from_file_location("e2e_provision_serial", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert "FlashDev(image, 4096, 256)" in mod.KIOSK
+    return mod.KIOSK.replace("FlashDev(image, 4096, 256)", "FlashDev(image, 4096, 512)")
+
+
+def test_setup_and_push_over_serial_on_2mb(stores, capfd):
+    """kioskctl provision setup with the 504-key bundle, then trust push of the
+    update, over a pty to the firmware on a 2 MB littlefs image."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from kioskctl.cmd_keys import write_pem
+    from kioskctl.ptybridge import PtyBridge
+
+    s = stores
+    if not os.path.exists(s["new"]):
+        pytest.fail("run with test_build_warns_and_fits_2mb first (module order)")
+    tmp = s["tmp"] / "serial"
+    tmp.mkdir()
+    k = {n: ec.generate_private_key(ec.SECP256R1()) for n in ("op", "admin")}
+    op_key = write_pem(k["op"], tmp / "op.key.pem", True)
+    op_pub = write_pem(k["op"], tmp / "op.pub.pem")
+    admin_key = write_pem(k["admin"], tmp / "admin.key.pem", True)
+    admin_pub = write_pem(k["admin"], tmp / "admin.pub.pem")
+    b = {}
+    for seq, kts in ((1, s["old"]), (2, s["new"])):
+        b[seq] = str(tmp / ("b%d.ktb" % seq))
+        assert cli.main(["trust", "bundle", "--store", kts, "--key", op_key, "--seq", str(seq), "-o", b[seq]]) == 0
+    secret = tmp / "secret"
+    secret.write_bytes(b"ab" * 16)
+    script = tmp / "prov_kiosk_main.py"
+    script.write_text(_serial_kiosk_script())
+    bridge = PtyBridge()
+    bridge.start()
+    proc = mp.popen(str(script), [tmp / "flash.img", bridge.device_path, tmp / "button"],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert proc.stdout.readline().strip() == b"READY"
+        P = ["--port", bridge.host_path, "--timeout", "5"]
+        assert cli.main(["provision", "setup", *P, "--device-id", "kiosk-2mb", "--venue-id", "v1", "--venue-name", "Hall",
+                         "--admin-pub", admin_pub, "--operator-pub", op_pub, "--bundle", b[1],
+                         "--secret-file", str(secret)]) == 0, capfd.readouterr().err
+        assert cli.main(["trust", "push", b[2], "--admin-key", admin_key, *P]) == 0, capfd.readouterr().err
+        capfd.readouterr()
+        assert cli.main(["provision", "info", "--json", *P]) == 0
+        info = json.loads(capfd.readouterr().out)
+        assert info["bundle"]["seq"] == 2 and info["bundle"]["status"] == "ok", info
+    finally:
+        proc.kill()
+        proc.wait()
+        bridge.stop()
