@@ -6,7 +6,9 @@ and updated on a simulated 2 MB littlefs, with power cuts during the update;
 after every reboot the kiosk holds exactly the old or the new bundle and keeps
 room for 20,000 scan records (free blocks, then proven by appending)."""
 
+import contextlib
 import datetime
+import io
 import json
 import os
 import re
@@ -71,15 +73,18 @@ def stores(tmp_path_factory):
     certs = _certs(str(tmp), 501, expired_at=7)
     keys = _native_keys(str(tmp), 4)
     old, new = str(tmp / "old.kts"), str(tmp / "new.kts")
-    dup = certs[3]
-    return {"tmp": tmp, "certs": certs, "keys": keys, "old": old, "new": new, "dup": dup}
+    # old: signers 0..499 plus a duplicate file; new: signer 0 rotated out, 500 in
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert cli.main(["trust", "build", "--cert"] + certs[:500] + [certs[3], "--key"] + keys + ["-o", old]) == 0
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["trust", "build", "--cert"] + certs[1:501] + ["--key"] + keys + ["-o", new]) == 0
+    return {"tmp": tmp, "certs": certs, "keys": keys, "old": old, "new": new, "build_err": err.getvalue()}
 
 
 def test_build_warns_and_fits_2mb(stores, capsys):
     s = stores
-    # old: signers 0..499 plus a duplicate file; new: signer 0 rotated out, 500 in
-    assert cli.main(["trust", "build", "--cert"] + s["certs"][:500] + [s["dup"], "--key"] + s["keys"] + ["-o", s["old"]]) == 0
-    err = capsys.readouterr().err
+    err = s["build_err"]
     assert "the same key as" in err and "dsc003.der" in err  # the duplicate, named
     assert "dsc007.der: certificate expired" in err
     assert "fits: a bundle of up to" in err and "2048 KB data partition" in err and "20000 scan records" in err
@@ -87,8 +92,7 @@ def test_build_warns_and_fits_2mb(stores, capsys):
     assert m, err
     size, big, small, without = map(int, m.groups())
     assert big == 4 and small > 0 and big + small + without == 504
-    assert size <= trust.bundle_room()
-    assert cli.main(["trust", "build", "--cert"] + s["certs"][1:501] + ["--key"] + s["keys"] + ["-o", s["new"]]) == 0
+    assert size <= trust.bundle_room() and size == os.path.getsize(s["old"])
     # without the budget (all 65 KB tables) it would not fit, and build says so
     over = str(s["tmp"] / "over.kts")
     assert cli.main(["trust", "build", "--cert"] + s["certs"][:40] + ["--table-budget", "3000000", "-o", over]) == 0
@@ -98,8 +102,6 @@ def test_build_warns_and_fits_2mb(stores, capsys):
 
 def test_install_update_and_power_cuts_on_2mb(stores):
     s = stores
-    if not os.path.exists(s["new"]):
-        pytest.fail("run with test_build_warns_and_fits_2mb first (module order)")
     key = _operator_key()
     ktb = []
     for seq, kts in ((5, s["old"]), (6, s["new"])):
@@ -133,8 +135,6 @@ def _mint_native(key_pem, at):
 
 def test_sim_run_with_big_store_does_not_crash(stores, capfd):
     s = stores
-    if not os.path.exists(s["old"]):
-        pytest.fail("run with test_build_warns_and_fits_2mb first (module order)")
     inputs = s["tmp"] / "in"
     inputs.mkdir(exist_ok=True)
     at = 1790000000
@@ -172,8 +172,6 @@ def test_setup_and_push_over_serial_on_2mb(stores, capfd):
     from kioskctl.ptybridge import PtyBridge
 
     s = stores
-    if not os.path.exists(s["new"]):
-        pytest.fail("run with test_build_warns_and_fits_2mb first (module order)")
     tmp = s["tmp"] / "serial"
     tmp.mkdir()
     k = {n: ec.generate_private_key(ec.SECP256R1()) for n in ("op", "admin")}
