@@ -176,10 +176,8 @@ def main():
     kts2 = os.path.join(tmp, "s2.kts")
     with contextlib.redirect_stderr(io.StringIO()):
         assert cli.main(["trust", "build", "--cert"] + certs[1:] + ["--key"] + keys + ["-o", kts2]) == 0
-    import re as _re
-
     with open(os.path.join(FIRMWARE_TESTS, "test_provision_keys.py")) as f:
-        d = int(_re.search(r"^OPERATOR = (0x[0-9A-Fa-f]+)", f.read(), _re.M).group(1), 16)
+        d = int(re.search(r"^OPERATOR = (0x[0-9A-Fa-f]+)", f.read(), re.M).group(1), 16)
     tkey = ec.derive_private_key(d, ec.SECP256R1())  # the firmware tests' TEST operator key
     paths_ktb = []
     for seq, src in ((5, kts), (6, kts2)):
