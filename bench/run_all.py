@@ -20,6 +20,7 @@ BENCHES = [
     ("verify.py", ["--n", "300"], ["--quick"]),
     ("qr_corpus.py", [], ["--synth", "20"]),
     ("revocation.py", [], ["--n", "20000", "--lookups", "500"]),
+    ("trust_fit.py", [], ["--cuts", "1"]),
     ("powercut.py", ["--cuts", "10000"], ["--cuts", "300"]),
     ("serial_pull.py", [], ["--records", "5000"]),
     ("ui_timing.py", [], ["--n", "6"]),

@@ -13,12 +13,13 @@ import board_api
 _FLASH_BLOCKS = const(512)  # 2 MB of 4 KB blocks, a typical log partition
 _BLOCK = const(4096)
 _RAM_BLOCKS = const(64)  # without an image file: 256 KB of flash in RAM
+# flash_blocks (sim run --flash-size) sets both; an existing image keeps its size
 
 
 class SimBoard(board_api.Board):
     name = "sim"
 
-    def __init__(self, inputs=None, flash=None, flash_blocks=_FLASH_BLOCKS, at=None,
+    def __init__(self, inputs=None, flash=None, flash_blocks=None, at=None,
                  clock_file=None, serial=None, png_dir=None, lcd_size=(320, 240), watch=False):
         self._inputs = inputs
         self._watch = watch
@@ -89,9 +90,9 @@ class SimBoard(board_api.Board):
         from flashdev import FlashDev
 
         if self._flash:
-            dev = FlashDev(self._flash, _BLOCK, self._flash_blocks)
+            dev = FlashDev(self._flash, _BLOCK, self._flash_blocks or _FLASH_BLOCKS)
         else:
-            n = min(self._flash_blocks, _RAM_BLOCKS) * _BLOCK
+            n = (self._flash_blocks or _RAM_BLOCKS) * _BLOCK
             mem = bytearray(n)
             mv = memoryview(mem)
             ff = b"\xff" * _BLOCK

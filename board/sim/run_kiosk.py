@@ -63,7 +63,17 @@ def main():
         from kiosk.config import secrets
 
         secrets.use_board(board)  # the factory step seals the secret as provisioning does
-        install(board.mount_storage(), opts["install"])
+        root = board.mount_storage()
+        try:
+            install(root, opts["install"])
+        except OSError as exc:  # a file larger than the simulated flash: say so, no traceback
+            import os
+
+            st = os.statvfs(root)
+            sys.stderr.write("sim: cannot install onto the simulated flash (%s): %d of %d KB free; "
+                             "give a larger --flash-size or a smaller trust store (kioskctl trust build "
+                             "--partition)\n" % (exc, st[0] * st[3] // 1024, st[0] * st[2] // 1024))
+            sys.exit(2)
     from kiosk.app import main as app_main
 
     def problems(app):

@@ -167,7 +167,7 @@ class Provisioner:
             if req.get("wifi") is not None:
                 self._put_wifi(txn, req["wifi"])
             if req.get("bundle") is not None or req.get("staged"):
-                self._put_bundle(txn, new, req.get("bundle"), req.get("staged"), None)
+                self._put_bundle(txn, new, req.get("bundle"), req.get("staged"), None, t)
             if floor is not None:
                 txn.put("clock.json", ClockGuard.encode(floor))
             txn.put(state.NAME, new.to_bytes())
@@ -345,14 +345,14 @@ class Provisioner:
         for name in ("/upload.new", "/merge.new"):
             _remove(self.dir + name)
 
-    def _put_bundle(self, txn, new, blob, staged, sha):
+    def _put_bundle(self, txn, new, blob, staged, sha, now=None):
         from kiosk.trust import bundle
 
         if new.operator is None:
             raise ProvisionError("bad_request", "no operator key")
         path = self._staged(blob, staged, sha, "bundle")
         try:
-            h = bundle.check_new(path, new.operator, new.bundle_seq, self.guard.now())
+            h = bundle.check_new(path, new.operator, new.bundle_seq, now if now is not None else self.guard.now())
         except TrustError as exc:
             _remove(path)
             raise ProvisionError(exc.code, "bundle refused: %s" % exc)
