@@ -75,6 +75,13 @@ class App:
             from kiosk.ui.feedback import Feedback
 
             self.feedback = Feedback(led, buzzer)
+        self.uplink = None
+        try:
+            from kiosk import uplink
+
+            self.uplink = uplink.from_app(self)
+        except Exception as exc:  # noqa: BLE001 - a bad broker.json: scanning goes on without the uplink
+            self.cfg.problems.append("uplink: %r" % (exc,))
         self.scanner = Scanner(board.get_source(), self.clock, self.cfg,
                                self.ui, self.feedback, self.log, on_verdict)
         get_thermometer = getattr(board, "get_thermometer", None)
@@ -221,6 +228,8 @@ class App:
         tasks = [asyncio.create_task(self._keep(self.committer)),
                  asyncio.create_task(self._keep(self.back_to_idle)),
                  asyncio.create_task(self.check_tables())]
+        if self.uplink is not None:
+            tasks.append(asyncio.create_task(self._keep(self.uplink.run)))
         if self.server is not None:
             tasks.append(asyncio.create_task(self._keep(self.server.run)))
         return tasks
