@@ -181,7 +181,7 @@ class Client:
             try:
                 w.write(pkt)
                 await _within(w.drain(), self.timeout_ms, "write")
-            except (OSError, MQTTError) as exc:
+            except (OSError, MQTTError, ValueError) as exc:
                 self._down(exc)
                 raise MQTTError("closed", "write failed: %r" % (exc,))
             self._tx = _ticks()
@@ -200,8 +200,10 @@ class Client:
             await _within(self._connect(), self.timeout_ms, "connect")
         except Exception as exc:
             self._close_stream()
+            if isinstance(exc, (ValueError, EOFError)):  # the ssl module's certificate refusals, a closed socket
+                exc = MQTTError("tls" if isinstance(exc, ValueError) else "closed", str(exc).strip())
             self.last_error = exc
-            raise
+            raise exc
         self.up = True
         self._down_ev = asyncio.Event()
         self._rx = self._tx = _ticks()
