@@ -29,6 +29,7 @@ def register(sim):
                    help="keep running and scan PGM frames and *.txt lines as they appear in the folder "
                         "(write them elsewhere, then move them in); implies --pty")
     p.add_argument("--json", action="store_true", help="print one JSON object per scan instead of a table")
+    p.add_argument("--radio", metavar="FILE", help="give the kiosk Wi-Fi (board/sim/simnet): FILE says off / on / on PASSWORD")
     p.set_defaults(func=cmd_run)
 
 
@@ -66,6 +67,8 @@ def options(args, staged):
     opts = {"inputs": staged, "serve": bool(args.pty or args.watch), "watch": bool(args.watch)}
     if args.flash:
         opts["flash"] = os.path.abspath(args.flash)
+    if args.radio:
+        opts["radio"] = os.path.abspath(args.radio)
     if args.at:
         opts["at"] = parse_instant(args.at)
     fonts = os.path.abspath(args.fonts or default_fonts())

@@ -82,6 +82,8 @@ class App:
             self.uplink = uplink.from_app(self)
         except Exception as exc:  # noqa: BLE001 - a bad broker.json: scanning goes on without the uplink
             self.cfg.problems.append("uplink: %r" % (exc,))
+        if self.uplink is not None and self.prov is not None:
+            self.prov.uplink_line = self.uplink.line
         self.scanner = Scanner(board.get_source(), self.clock, self.cfg,
                                self.ui, self.feedback, self.log, on_verdict)
         get_thermometer = getattr(board, "get_thermometer", None)

@@ -3,7 +3,7 @@
     info    anyone: ids, counter, venue, bundle/list status, clock; never a secret
     setup   first setup of an unprovisioned kiosk (trust on first use over USB)
     cmd     an admin-signed command (kiosk.provision.command); ops:
-            venue, policy, secret, wifi, clock, admin, operator, trust, revoke
+            venue, policy, secret, wifi, broker, clock, admin, operator, trust, revoke
     reset   full reset: needs the physical reset button held, and the scan
             log pulled (or abandon_logs=true); wipes config, secrets and log
 
@@ -29,7 +29,7 @@ from kiosk.trust import TrustError
 
 _MAX_BLOB = const(262144)
 CONFIG_FILES = ("device.json", "policy.json", "trust.ktb", "revoked.krv", "secret.bin",
-                "wifi.json", "clock.json", state.NAME)
+                "wifi.json", "broker.json", "clock.json", state.NAME)
 
 
 class Provisioner:
@@ -51,6 +51,7 @@ class Provisioner:
         self.presence = presence
         self.logs_pending = logs_pending
         self.wipe_logs = wipe_logs
+        self.uplink_line = None  # set by the app when it has an uplink: () -> status line
         self.changed = None  # set after a commit: called with the op name
         self.change_error = None
 
@@ -101,6 +102,11 @@ class Provisioner:
             "bundle_seq": s.bundle_seq,
             "rev_seq": s.rev_seq,
         }
+        broker = _json(atomic.read(self.dir + "/broker.json")) or {}
+        r["broker_url"] = broker.get("url")
+        r["broker_user"] = broker.get("user")
+        r["broker_password_set"] = bool(broker.get("password"))
+        r["uplink"] = self.uplink_line() if self.uplink_line else None
         if s.operator and atomic.exists(self.dir + "/trust.ktb"):
             try:
                 from kiosk.trust import bundle
@@ -139,6 +145,8 @@ class Provisioner:
             self._put_secret(txn, req.get("secret"))
             if req.get("wifi") is not None:
                 self._put_wifi(txn, req["wifi"])
+            if req.get("broker") is not None:
+                self._put_broker(txn, req["broker"])
             if req.get("bundle") is not None or req.get("bundle_path"):
                 self._put_bundle(txn, new, req.get("bundle"), req.get("bundle_path"), None)
             if floor is not None:
@@ -211,6 +219,9 @@ class Provisioner:
     def _cmd_wifi(self, txn, new, a, blob, blob_path):
         self._put_wifi(txn, a)
 
+    def _cmd_broker(self, txn, new, a, blob, blob_path):
+        self._put_broker(txn, a)
+
     def _cmd_clock(self, txn, new, a, blob, blob_path):
         t = a.get("time")
         floor = self.guard.check_set(t, bool(a.get("back")))
@@ -281,6 +292,13 @@ class Provisioner:
 
     def _put_wifi(self, txn, w):
         txn.put("wifi.json", json.dumps(schema.check_wifi(w)).encode())
+
+    def _put_broker(self, txn, b):
+        """broker.json: the uplink's URL, MQTT login (password write-only) and CA."""
+        b = schema.check_broker(b)
+        if b.get("ca") is not None:
+            b["ca"] = hexlify(b["ca"]).decode()
+        txn.put("broker.json", json.dumps(b).encode())
 
     def _staged(self, blob, blob_path, sha, name):
         """Path of a durable staged copy of the blob, its SHA-256 checked."""
@@ -362,6 +380,7 @@ _COMMANDS = {
     "policy": Provisioner._cmd_policy,
     "secret": Provisioner._cmd_secret,
     "wifi": Provisioner._cmd_wifi,
+    "broker": Provisioner._cmd_broker,
     "clock": Provisioner._cmd_clock,
     "admin": Provisioner._cmd_admin,
     "operator": Provisioner._cmd_operator,

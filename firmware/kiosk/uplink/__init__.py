@@ -111,6 +111,7 @@ class Uplink:
         self._status_t = None
         self._status_dirty = True
         self.batches = 0
+        self.errors = 0
         self.acks = 0
         self.acks_refused = 0
         self.last_refusal = None
@@ -137,7 +138,7 @@ class Uplink:
 
         if self.net is None:
             return
-        back = Backoff(2000, 300000)
+        back = Backoff(1000, 30000)  # joining an AP is local: no fleet-wide stampede to spread
         while True:
             if self.ready():
                 back.reset()
@@ -258,6 +259,11 @@ class Uplink:
                 sent = await self._drain_step()
             except (MQTTError, OSError):
                 sent = False  # the client is down and reconnects by itself
+            except Exception as exc:  # noqa: BLE001 - e.g. a flash error reading the log: retry, say so
+                self.errors += 1
+                self.last_refusal = repr(exc)
+                sent = False
+                await asyncio.sleep_ms(1000)
             await asyncio.sleep_ms(0 if sent else 50)
 
     async def run(self):
