@@ -91,6 +91,32 @@ def test_app_uplinks_after_wifi_comes_back(tmp_path, issuer, fleet):
         i = wait_info(port, lambda i: i["uplink"] == "fleet: online, 0 pending", timeout=90)
         assert i["uplink"] == "fleet: online, 0 pending"
         assert col.seqs(DEV) == [1, 2, 3, 4, 5, 6]  # the warm-up scan and the five codes
+        assert i["bundle_seq"] == 1
+
+        # downlink: the operator publishes a new bundle, retained and chunked; a forged one changes nothing
+        (tmp_path / "op.pw").write_text(fleet.passwords["operator"] + "\n")
+        pub = ["--broker", fleet.broker.url, "--user", "operator", "--pass-file", tmp_path / "op.pw"]
+
+        def bundle_seq(n, key="-operator"):
+            out = tmp_path / ("trust%d%s.ktb" % (n, key))
+            ctl("trust", "bundle", "--store", issuer.trust, "--key", k + key + ".key.pem", "--seq", n, "-o", out)
+            return out
+
+        ctl("trust", "publish", bundle_seq(2), *pub)
+        i = wait_info(port, lambda i: i["bundle_seq"] == 2)
+        assert i["bundle_seq"] == 2 and i["bundle"]["seq"] == 2
+        ctl("trust", "publish", bundle_seq(9, "-admin"), *pub)  # signed by the wrong key
+        time.sleep(2)
+        assert info(port)["bundle_seq"] == 2
+        # a kiosk offline during the publish gets it when it is back (retained)
+        radio.write_text("off\n")
+        wait_info(port, lambda i: i["uplink"].startswith("Wi-Fi"))
+        ctl("trust", "publish", bundle_seq(3), *pub)
+        time.sleep(1)
+        assert info(port)["bundle_seq"] == 2
+        radio.write_text("on wifi-pw-TEST\n")
+        i = wait_info(port, lambda i: i["bundle_seq"] == 3, timeout=90)
+        assert i["bundle_seq"] == 3
     finally:
         proc.terminate()
         proc.wait(10)

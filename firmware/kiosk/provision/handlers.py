@@ -244,6 +244,36 @@ class Provisioner:
     def _cmd_revoke(self, txn, new, a, blob, blob_path):
         self._put_revocation(txn, new, blob, blob_path, a.get("sha"))
 
+    # -- operator-signed files that arrive other than over USB (kiosk.uplink.downlink)
+
+    def install_signed(self, kind, path):
+        """Install the bundle ("trust") or revocation list/delta ("revoke") at
+        `path` with the same checks and transaction as the signed commands
+        (operator signature, sequence, lifetime, power-safe commit); the
+        operator's signature is the authority, so no admin counter moves.
+        Returns the new sequence; raises ProvisionError when refused."""
+        self._check_state()
+        if not self.state.provisioned:
+            _remove(path)
+            raise ProvisionError("not_provisioned", "run first setup")
+        new = self.state.copy()
+        txn = atomic.Txn(self.dir)
+        try:
+            if kind == "trust":
+                self._put_bundle(txn, new, None, path, None)
+            else:
+                self._put_revocation(txn, new, None, path, None)
+            txn.put(state.NAME, new.to_bytes())
+        except Exception:
+            txn.abort()
+            for p in (path, self.dir + "/merge.new"):
+                _remove(p)
+            raise
+        txn.commit()
+        self.state = new
+        self._changed(kind)
+        return new.bundle_seq if kind == "trust" else new.rev_seq
+
     # -- reset -------------------------------------------------------------------
 
     def reset(self, abandon_logs):

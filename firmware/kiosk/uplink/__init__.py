@@ -89,6 +89,7 @@ class Uplink:
         self.fw = fw
         self.bundle_seq = bundle_seq or (lambda: 0)
         self.on_trust = on_trust
+        self.downlink = None
         self.on_used = on_used
         self.ahead = ahead
         self.resend_ms = resend_ms
@@ -172,6 +173,7 @@ class Uplink:
         elif topic.startswith(b"fleet/trust/"):
             if self.on_trust is not None:
                 self.on_trust(topic, msg)
+                self._status_dirty = True
         elif topic == self.t_used and len(msg) == _USED_LEN and self.on_used is not None:
             self.on_used(bytes(msg[:16]), struct.unpack_from(">I", msg, 16)[0])
 
@@ -226,7 +228,8 @@ class Uplink:
         st = log.stats()
         return {"dev": self.dev, "venue": self.venue, "log_id": log.log_id, "unacked": st["unacked"],
                 "ack_seq": st["ack_seq"], "durable_seq": st["durable_seq"], "dropped": st["dropped"],
-                "bundle_seq": self.bundle_seq(), "fw": self.fw, "link": self.line()}
+                "bundle_seq": self.bundle_seq(), "fw": self.fw, "link": self.line(),
+                "trust": "%s: %s" % self.downlink.last if self.downlink and self.downlink.last else None}
 
     async def _publish_status(self):
         from kiosk import cbor
@@ -295,7 +298,7 @@ def from_app(app):
     (config/broker.json, set by provisioning) or is not provisioned."""
     import json
 
-    from kiosk.config import atomic, schema, state
+    from kiosk.config import atomic, schema
 
     base = app.root + "/config/"
     raw = atomic.read(base + "broker.json", 2048)
@@ -306,11 +309,18 @@ def from_app(app):
     wifi = atomic.read(base + "wifi.json", 512)
     wifi = schema.check_wifi(json.loads(wifi)) if wifi else None
 
-    def prov_state():
-        return app.prov.state if app.prov is not None else state.load(app.root + "/config")
+    prov = app.prov
+    if prov is None:  # no serial link: a provisioner of its own for trust updates
+        from kiosk.provision.handlers import Provisioner
 
+        prov = Provisioner(app.root, clock=app.board.get_clock())
+        prov.changed = app.reload
     from kiosk import VERSION
+    from kiosk.uplink.downlink import Downlink
 
-    return Uplink(lambda: app.log, app.cfg.device_id, venue, broker, lambda: prov_state().ack_keys(),
-                  net=app.board.get_network() if hasattr(app.board, "get_network") else None,
-                  wifi=wifi, fw=VERSION, bundle_seq=lambda: prov_state().bundle_seq)
+    dl = Downlink(app.root + "/config", prov.install_signed)
+    up = Uplink(lambda: app.log, app.cfg.device_id, venue, broker, lambda: prov.state.ack_keys(),
+                net=app.board.get_network() if hasattr(app.board, "get_network") else None,
+                wifi=wifi, fw=VERSION, bundle_seq=lambda: prov.state.bundle_seq, on_trust=dl.on_message)
+    up.downlink = dl
+    return up
