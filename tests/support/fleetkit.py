@@ -80,10 +80,28 @@ def mqtt_client(fleet, user, name=None, **kw):
 
 
 class Collector:
-    def __init__(self, fleet, key, user="collector"):
+    """With `db` (a SQLite path) rows go to a table keyed by (device, log_id, seq)
+    and are committed before the ACK; `crash_next` makes the next batch be
+    committed and then the collector stop without acknowledging it (a collector
+    killed between its commit and its ACK)."""
+
+    def __init__(self, fleet, key, user="collector", db=None):
         self.fleet = fleet
         self.key = key
-        self.rows = {}
+        self.db = None
+        self.crash_next = False
+        self.crashed = False
+        if db:
+            import sqlite3
+
+            self.db = sqlite3.connect(db, check_same_thread=False)
+            self.db.execute("CREATE TABLE IF NOT EXISTS scans (device TEXT, log_id INTEGER, seq INTEGER, raw BLOB,"
+                            " PRIMARY KEY (device, log_id, seq))")
+            self.db.commit()
+        self.rows = {}  # (device, log_id, seq) -> raw: what is stored (the table's content, when db)
+        if self.db is not None:
+            for dev, log_id, seq, raw in self.db.execute("SELECT device, log_id, seq, raw FROM scans"):
+                self.rows[(dev, log_id, seq)] = raw
         self.received = 0
         self.repeats = 0
         self.lock = threading.Lock()
@@ -93,8 +111,18 @@ class Collector:
         self.client.subscribe("kiosk/+/records", qos=1)
 
     def _on_message(self, client, userdata, msg):
+        if self.crashed:
+            return
         dev, log_id, recs = parse_kup1(msg.payload)
         with self.lock:
+            if self.db is not None:
+                self.db.executemany("INSERT OR IGNORE INTO scans VALUES (?, ?, ?, ?)",
+                                    [(dev, log_id, seq, raw) for seq, raw in recs])
+                self.db.commit()
+                if self.crash_next:
+                    self.crashed = True
+                    threading.Thread(target=self.stop, daemon=True).start()
+                    return
             for seq, raw in recs:
                 self.received += 1
                 k = (dev, log_id, seq)
@@ -136,13 +164,16 @@ class Kiosk:
         assert line.startswith("READY"), line
         self.log_id = json.loads(line.split(" ", 1)[1])["log_id"]
         self.state = {}
+        self.lat = []  # verdict-step delays (ms) the kiosk reported, with probe options
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
         for line in self.proc.stdout:
             try:
-                self.lines.put(json.loads(line))
+                d = json.loads(line)
+                self.lat.extend(d.pop("lat", ()))
+                self.lines.put(d)
             except ValueError:
                 self.lines.put({"raw": line})
 
@@ -160,6 +191,7 @@ class Kiosk:
         return self.state
 
     def kill(self):
+        """SIGKILL: the kiosk's power cut (the flash image keeps what was durable)."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
@@ -193,8 +225,8 @@ class Fleet:
         self.kiosks.append(k)
         return k
 
-    def collector(self, key=None):
-        c = Collector(self, key or self.collector_key)
+    def collector(self, key=None, db=None):
+        c = Collector(self, key or self.collector_key, db=db)
         self.collectors.append(c)
         return c
 
