@@ -343,7 +343,11 @@ class Client:
         if qos:
             while len(self.inflight) >= self.window:
                 self._room.clear()
-                await _within(self._room.wait(), self.timeout_ms, "window")
+                try:
+                    await _within(self._room.wait(), self.timeout_ms, "window")
+                except MQTTError as exc:  # no PUBACK for timeout_ms: the broker is gone
+                    self._down(exc)
+                    raise
                 if not self.up:
                     raise MQTTError("closed", "link down")
             pid = self.next_pid()

@@ -76,7 +76,7 @@ def _ssl_context(ca_der):
 
 class Uplink:
     def __init__(self, get_log, dev, venue, broker, ack_keys, net=None, wifi=None, fw="",
-                 bundle_seq=None, on_trust=None, on_used=None, ahead=240, resend_ms=15000,
+                 bundle_seq=None, on_trust=None, on_used=None, ahead=600, resend_ms=15000, ack_every_ms=1000,
                  status_ms=60000, timeout_ms=5000, keepalive_s=30):
         from kiosk.records import SIZE
 
@@ -93,6 +93,8 @@ class Uplink:
         self.on_used = on_used
         self.ahead = ahead
         self.resend_ms = resend_ms
+        self.ack_every_ms = ack_every_ms
+        self._verify_t = time.ticks_add(time.ticks_ms(), -ack_every_ms)
         self.status_ms = status_ms
         host, port, tls = parse_url(broker["url"])
         dev_b = dev.encode()
@@ -179,29 +181,40 @@ class Uplink:
 
     # -- work -------------------------------------------------------------------
 
-    def _take_acks(self, log):
+    async def _take_acks(self, log):
+        """Act on the newest queued ACK (they are cumulative: one verify, not
+        one per batch), at most one verify per `ack_every_ms`, so ACK
+        signatures never take more than a sliver of the scan loop's time."""
         from kiosk.records import ackauth
 
-        while self._acks:
-            raw = self._acks.pop(0)
+        if not self._acks or time.ticks_diff(time.ticks_ms(), self._verify_t) < self.ack_every_ms:
+            return
+        acks = sorted(self._acks, key=lambda raw: struct.unpack_from(">I", raw, 4)[0])
+        self._acks = []
+        while acks:
+            raw = acks.pop()
             log_id, seq = struct.unpack_from(">II", raw)
+            if log_id == log.log_id and seq <= log.ack_seq:
+                continue  # a repeat: nothing to do, nothing to verify
+            await asyncio.sleep_ms(0)  # let a scan due now go first
+            self._verify_t = time.ticks_ms()
             try:
-                before = log.ack_seq
                 ackauth.apply(log, self.ack_keys(), self.dev, log_id, seq, raw[8:])
-                if log.ack_seq > before:
-                    self.acks += 1
-                    self._ack_t = time.ticks_ms()
-                    self._status_dirty = True
             except ackauth.AckRefused as exc:
                 self.acks_refused += 1
                 self.last_refusal = str(exc)
+                continue
+            self.acks += 1
+            self._ack_t = time.ticks_ms()
+            self._status_dirty = True
+            return  # the older ones are covered by this one
 
     async def _drain_step(self):
         """Publish one batch if there is one to send; True when it did."""
         from kiosk.records import SIZE, seq_of
 
         log = self.get_log()
-        self._take_acks(log)
+        await self._take_acks(log)
         if self._log_id != log.log_id:  # a new log after a reset: start from its cursor
             self._log_id = log.log_id
             self.sent = log.ack_seq
