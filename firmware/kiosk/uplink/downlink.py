@@ -77,7 +77,7 @@ class Downlink:
         size, index, count = struct.unpack_from(">IHH", msg, 4)
         sha = bytes(msg[12:44])
         data = memoryview(msg)[HEADER:]
-        if not 0 < size <= MAX_BLOB or count != chunk_count(size) or index >= count:
+        if not 0 < size <= MAX_BLOB or count != chunk_count(size) or index >= count or idx != b"%d" % index:
             self.bad_chunks += 1
             return
         if len(data) != (CHUNK if index < count - 1 else size - CHUNK * (count - 1)):
