@@ -70,10 +70,12 @@ def test_acl_kiosk_cannot_publish_for_another(fleet):
     watcher = fleetkit.mqtt_client(fleet, "operator", "watch")
     watcher.on_message = lambda c, u, m: got.append(m.topic)
     watcher.subscribe("kiosk/K-1/ack", qos=1)
+    watcher.subscribe("fleet/trust/#", qos=1)
     time.sleep(0.5)
     rogue.publish("kiosk/K-1/ack", b"x" * 72, qos=1).wait_for_publish(5)
+    rogue.publish("fleet/trust/bundle/0", b"KTC1" + bytes(60), qos=1, retain=True).wait_for_publish(5)
     time.sleep(0.5)
-    assert got == []  # the broker dropped K-2's publish to K-1's ack topic
+    assert got == []  # the broker dropped K-2's publishes to K-1's ack topic and to fleet/trust
     assert col.received == 10  # and its records
     for c in (rogue, watcher):
         c.loop_stop()

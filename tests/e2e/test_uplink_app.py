@@ -48,6 +48,7 @@ def test_app_uplinks_after_wifi_comes_back(tmp_path, issuer, fleet):
     k = str(tmp_path / "k")
     ctl("keys", "gen", "-o", k + "-operator")
     ctl("keys", "gen", "-o", k + "-admin")
+    ctl("keys", "gen", "-o", k + "-collector")
     bundle = tmp_path / "trust.ktb"
     ctl("trust", "bundle", "--store", issuer.trust, "--key", k + "-operator.key.pem", "--seq", 1, "-o", bundle)
     secret = tmp_path / "secret.bin"
@@ -60,16 +61,16 @@ def test_app_uplinks_after_wifi_comes_back(tmp_path, issuer, fleet):
         ctl("provision", "setup", "--port", kiosk.port, "--device-id", DEV, "--venue-id", VENUE,
             "--venue-name", "Clinic", "--venue-type", "medical", "--admin-pub", k + "-admin.pub.pem",
             "--operator-pub", k + "-operator.pub.pem", "--bundle", bundle, "--secret-file", secret,
-            "--wifi-ssid", "venue-wifi", "--wifi-pass-file", tmp_path / "wifi.pw",
+            "--collector-pub", k + "-collector.pub.pem", "--wifi-ssid", "venue-wifi", "--wifi-pass-file", tmp_path / "wifi.pw",
             "--broker", fleet.broker.url, "--broker-user", DEV, "--broker-pass", tmp_path / "mqtt.pw")
         i = info(kiosk.port)
         assert i["broker_url"] == fleet.broker.url and i["broker_password_set"] is True
         assert "pw-" not in json.dumps(i)  # the password is never read back
     finally:
         kiosk.stop()
-    with open(k + "-admin.key.pem", "rb") as f:
-        admin = serialization.load_pem_private_key(f.read(), None)
-    col = fleet.collector(admin)  # the admin key may acknowledge (interfaces: admin + collector keys)
+    with open(k + "-collector.key.pem", "rb") as f:
+        collector_key = serialization.load_pem_private_key(f.read(), None)
+    col = fleet.collector(collector_key)  # the collector key provisioned with --collector-pub
     second = tmp_path / "second"
     second.mkdir()
     codes = [issuer.mint("green", iat=int(time.time()), holder="H-%d" % i) for i in range(5)]
