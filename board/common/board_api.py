@@ -59,11 +59,6 @@ class Board:
         `read(n)`, `write(b)` and a `poll(timeout_ms)` -> bool for readiness."""
         return None
 
-    def get_network(self):
-        """Wi-Fi for the uplink: an object with `connect(ssid, password)`,
-        `isconnected()` and `status()` -> one short line, or None (no Wi-Fi)."""
-        return None
-
     def get_watchdog(self, timeout_ms):
         """A started hardware watchdog with `feed()` that resets the board
         unless fed within timeout_ms, or None when the board has none."""

@@ -374,7 +374,9 @@ class Client:
             if not self.up:
                 raise MQTTError("closed", "link down before PUBACK")
             if time.ticks_diff(_ticks(), t0) > self.timeout_ms:
-                raise MQTTError("timeout", "no PUBACK")
+                exc = MQTTError("timeout", "no PUBACK")
+                self._down(exc)  # the broker is gone: the caller reconnects
+                raise exc
             await asyncio.sleep_ms(5)
 
     async def subscribe(self, topic, qos=1):
