@@ -96,3 +96,10 @@ def test_broker_dies_or_freezes_mid_drain(fleet, how):
         fleet.broker.thaw()
     k.wait(lambda s: s["ack_seq"] == 3000, timeout=180)
     assert col.seqs("K-1") == list(range(1, 3001))
+
+
+def test_broker_refuses_a_wrong_login_and_the_kiosk_says_so(fleet):
+    k = fleet.kiosk("K-1", scans=5, broker={"url": fleet.broker.url, "user": "K-1", "password": "wrong"})
+    st = k.wait(lambda s: s["durable_seq"] == 5 and s["line"].startswith("fleet: refused"))
+    assert st["line"] in ("fleet: refused (bad_login)", "fleet: refused (not_authorised)")
+    assert st["ack_seq"] == 0 and st["unacked"] == 5  # scans recorded, kept, nothing sent
