@@ -20,7 +20,7 @@ class SimBoard(board_api.Board):
     name = "sim"
 
     def __init__(self, inputs=None, flash=None, flash_blocks=None, at=None,
-                 clock_file=None, serial=None, png_dir=None, lcd_size=(320, 240), watch=False):
+                 clock_file=None, serial=None, png_dir=None, lcd_size=(320, 240), watch=False, radio=None):
         self._inputs = inputs
         self._watch = watch
         self._flash = flash
@@ -29,6 +29,8 @@ class SimBoard(board_api.Board):
         self._png_dir = png_dir
         self._lcd_size = lcd_size
         self._mounted = None
+        self._radio = radio
+        self._net = None
         self._lcd = self._led = self._buzzer = None
         from simclock import SimClock
 
@@ -116,6 +118,18 @@ class SimBoard(board_api.Board):
         import serialport
 
         return serialport.open(self._serial_path)
+
+    def get_network(self):
+        """Wi-Fi when the options name a radio file (simnet: real sockets, a
+        switchable radio); True means <flash image>.radio."""
+        if not self._radio:
+            return None
+        if self._net is None:
+            from simnet import SimNet
+
+            path = self._radio if isinstance(self._radio, str) else (self._flash or "kiosk") + ".radio"
+            self._net = SimNet(path)
+        return self._net
 
     def get_lcd(self):
         if self._png_dir is None:

@@ -60,6 +60,9 @@ def register(sub):
     u.add_argument("--baud", type=int, default=115200)
     u.add_argument("--timeout", type=float, default=5.0)
     u.set_defaults(func=cmd_push)
+    from kioskctl import publish
+
+    publish.register(ts)  # trust publish: the same files to the fleet over MQTT
 
 
 def cmd_build(args):

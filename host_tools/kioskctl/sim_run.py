@@ -33,6 +33,7 @@ def register(sim):
                    help="keep running and scan PGM frames and *.txt lines as they appear in the folder "
                         "(write them elsewhere, then move them in); implies --pty")
     p.add_argument("--json", action="store_true", help="print one JSON object per scan instead of a table")
+    p.add_argument("--radio", metavar="FILE", help="give the kiosk Wi-Fi (board/sim/simnet): FILE says off / on / on PASSWORD")
     p.set_defaults(func=cmd_run)
 
 
@@ -71,6 +72,8 @@ def options(args, staged):
     if args.flash:
         opts["flash"] = os.path.abspath(args.flash)
     opts["flash_blocks"] = flash_blocks(args.flash_size)
+    if args.radio:
+        opts["radio"] = os.path.abspath(args.radio)
     if args.at:
         opts["at"] = parse_instant(args.at)
     fonts = os.path.abspath(args.fonts or default_fonts())

@@ -83,6 +83,15 @@ class App:
             from kiosk.ui.feedback import Feedback
 
             self.feedback = Feedback(led, buzzer)
+        self.uplink = None
+        try:
+            from kiosk import uplink
+
+            self.uplink = uplink.from_app(self)
+        except Exception as exc:  # noqa: BLE001 - a bad broker.json: scanning goes on without the uplink
+            self.cfg.problems.append("uplink: %r" % (exc,))
+        if self.uplink is not None and self.prov is not None:
+            self.prov.uplink_line = self.uplink.line
         self.scanner = Scanner(board.get_source(), self.clock, self.cfg,
                                self.ui, self.feedback, self.log, on_verdict)
         get_thermometer = getattr(board, "get_thermometer", None)
@@ -229,6 +238,8 @@ class App:
         tasks = [asyncio.create_task(self._keep(self.committer)),
                  asyncio.create_task(self._keep(self.back_to_idle)),
                  asyncio.create_task(self.check_tables())]
+        if self.uplink is not None:
+            tasks.append(asyncio.create_task(self._keep(self.uplink.run)))
         sup = self.supervisor
         if sup is not None:
             from kiosk.app.watchdog import Watched
