@@ -16,6 +16,7 @@ Retained kiosk/<dev>/status (CBOR) gives device -> venue for reports.
 """
 
 import os
+import queue
 import struct
 import sys
 import threading
@@ -29,6 +30,7 @@ MAGIC = b"KUP1"
 MAX_PAYLOAD = 1024
 MAX_RECORDS = 30
 MAX_STATUS = 1024
+GROUP = 200  # batches stored in one transaction at most
 SHARE = "$share/collectors/kiosk/+/records"
 STATUS = "kiosk/+/status"
 _ID_OK = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -117,10 +119,18 @@ class Cursors:
         self.lock = threading.Lock()
         self.high = {}
 
-    def advance(self, db, dev, log_id):
-        """New highest contiguous seq after a commit, or None if it did not move."""
+    def advance(self, db, dev, log_id, seqs=()):
+        """New highest contiguous seq after a commit of `seqs`, or None if it did not move.
+        When the committed seqs continue the known cursor without a hole, no query is needed."""
         with self.lock:
             base = self.high.get((dev, log_id))
+        run = sorted(set(seqs))
+        if base is not None and run and run[0] <= base + 1 and run[-1] - run[0] == len(run) - 1:
+            with self.lock:
+                if run[-1] <= self.high.get((dev, log_id), -1):
+                    return None
+                self.high[(dev, log_id)] = run[-1]
+            return run[-1]
         if base is None:
             (low,) = db.execute("SELECT MIN(seq) FROM records WHERE device=? AND log_id=?", (dev, log_id)).fetchone()
             if low is None:
@@ -160,12 +170,16 @@ class Worker:
         self.client.on_message = self.on_message
         self.client.on_subscribe = self.on_subscribe
         self.records_mid = None
+        self.inbox = queue.Queue()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.loop, name="collect-%d" % index, daemon=True)
         self.unsubscribed = threading.Event()
         self.client.on_unsubscribe = lambda *a: self.unsubscribed.set()
 
     def start(self):
         self.client.connect_async(self.c.host, self.c.port, keepalive=30)
         self.client.loop_start()
+        self.thread.start()
 
     def stop(self):
         # leave the shared subscription first: an offline persistent session still in it would
@@ -173,10 +187,11 @@ class Worker:
         if self.client.is_connected():
             self.client.unsubscribe(SHARE)
             self.unsubscribed.wait(5)
+        self.stopping.set()
+        self.thread.join()
         self.client.disconnect()
         self.client.loop_stop()
-        if self.db is not None:
-            self.db.close()
+        self._drop_db()
 
     def on_connect(self, client, userdata, flags, reason, props=None):
         if reason.is_failure:
@@ -200,25 +215,43 @@ class Worker:
         return self.db
 
     def on_message(self, client, userdata, msg):
-        try:
-            if msg.topic.endswith("/status"):
-                self.status(msg)
-            else:
-                self.batch(msg)
-        except Exception as exc:  # noqa: BLE001 - a database outage must not kill the worker
-            self.c.counters.add(db_errors=1)
-            print("collect: worker %d: %s: %s (the batch stays unacknowledged)" % (
-                self.index, type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc) else ""), file=sys.stderr)
-            if self.db is not None:
-                try:
-                    self.db.close()
-                except Exception:  # noqa: BLE001
-                    pass
-                self.db = None
-            return
-        client.ack(msg.mid, msg.qos)
+        self.inbox.put(msg)  # the network thread only queues; the worker thread stores
 
-    def status(self, msg):
+    def loop(self):
+        """Group commit: take what has arrived (up to GROUP messages), store it in one transaction,
+        COMMIT, then the ACKs, then the PUBACKs. What is still queued at stop is never PUBACKed."""
+        while not self.stopping.is_set():
+            try:
+                group = [self.inbox.get(timeout=0.2)]
+            except queue.Empty:
+                continue
+            while len(group) < GROUP:
+                try:
+                    group.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.store(group)
+            except Exception as exc:  # noqa: BLE001 - a database outage must not kill the worker
+                self.c.counters.add(db_errors=1)
+                print("collect: worker %d: %s: %s (%d batches stay unacknowledged)" % (
+                    self.index, type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc) else "",
+                    len(group)), file=sys.stderr, flush=True)
+                self._drop_db()
+                time.sleep(1)
+                continue
+            for msg in group:
+                self.client.ack(msg.mid, msg.qos)
+
+    def _drop_db(self):
+        if self.db is not None:
+            try:
+                self.db.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self.db = None
+
+    def status(self, db, msg):
         import cbor2
 
         dev = msg.topic.split("/")[1]
@@ -233,40 +266,55 @@ class Worker:
         if not isinstance(venue, str) or not 0 < len(venue) <= 64 or m.get("dev") != dev:
             self.c.counters.add(hostile=1)
             return
-        db = self._db()
         st.set_venue(db, dev, venue, int(time.time()))
-        db.commit()
 
-    def batch(self, msg):
+    def parse(self, msg):
+        """(dev, log_id, rows, n_raw) of a records message, or None for a hostile one."""
         from kioskctl.link import decode_record
 
-        topic_dev = msg.topic.split("/")[1]
         try:
             dev, log_id, raws = parse_kup1(msg.payload)
-            if dev != topic_dev:
+            if dev != msg.topic.split("/")[1]:
                 raise KupError("device %s published on %s" % (dev, msg.topic))
         except KupError:
             self.c.counters.add(hostile=1)
-            return
+            return None
         now = int(time.time())
         rows = []
         for raw in raws:
             r = decode_record(raw)
             if r is not None:
                 rows.append(st.row(dev, log_id, r, raw, now))
+        return dev, log_id, rows, len(raws)
+
+    def store(self, group):
         db = self._db()
+        rows, touched, batches, raw_n = [], {}, 0, 0
+        for msg in group:
+            if msg.topic.endswith("/status"):
+                self.status(db, msg)
+                continue
+            got = self.parse(msg)
+            if got is None:
+                continue
+            dev, log_id, r, n = got
+            rows += r
+            raw_n += n
+            batches += 1
+            touched.setdefault((dev, log_id), []).extend(row[2] for row in r)
         new = st.insert(db, rows)
         db.commit()
-        if os.environ.get(_DIE_AFTER_COMMIT):
+        if os.environ.get(_DIE_AFTER_COMMIT) and rows:
             os._exit(137)
-        self.c.counters.add(batches=1, new=new, duplicates=len(rows) - new, corrupt=len(raws) - len(rows))
-        if self.c.ack_key is None or not rows:
+        self.c.counters.add(batches=batches, new=new, duplicates=len(rows) - new, corrupt=raw_n - len(rows))
+        if self.c.ack_key is None:
             return
-        high = self.c.cursors.advance(db, dev, log_id)
+        for (dev, log_id), seqs in sorted(touched.items()):
+            high = self.c.cursors.advance(db, dev, log_id, seqs) if seqs else None
+            if high is not None:
+                self.client.publish("kiosk/%s/ack" % dev, ack_payload(self.c.ack_key, dev, log_id, high), qos=1)
+                self.c.counters.add(acks=1)
         db.commit()  # end the read transaction
-        if high is not None:
-            self.client.publish("kiosk/%s/ack" % dev, ack_payload(self.c.ack_key, dev, log_id, high), qos=1)
-            self.c.counters.add(acks=1)
 
 
 class Collector:

@@ -53,12 +53,14 @@ def row(device, log_id, r, raw, now):
             r["pseudonym"], int(r["admit"]), r["kind"], bytes(raw), now)
 
 
-def insert(db, rows):
-    """Insert rows (idempotent by device, log_id, seq) in one statement; the number actually new."""
-    if not rows:
-        return 0
-    cur = db.execute(INSERT % ",".join([ROW] * len(rows)), [v for r in rows for v in r])
-    return cur.rowcount
+def insert(db, rows, chunk=500):
+    """Insert rows (idempotent by device, log_id, seq), `chunk` rows a statement (within both
+    databases' limits on parameters); the number actually new."""
+    new = 0
+    for i in range(0, len(rows), chunk):
+        part = rows[i:i + chunk]
+        new += db.execute(INSERT % ",".join([ROW] * len(part)), [v for r in part for v in r]).rowcount
+    return new
 
 
 def set_venue(db, device, venue, now):

@@ -1,6 +1,6 @@
-"""A real Debian PostgreSQL for tests and benchmarks, in a temporary data directory.
+"""A real Debian PostgreSQL for tests and benchmarks, in a temporary data directory (/tmp/kioskpg-*).
 
-    with Postgres(tmpdir) as pg:
+    with Postgres() as pg:
         pg.url        # "postgresql://kiosk@127.0.0.1:PORT/kiosk"
 
 initdb refuses to run as root, and CI runs as root: then the cluster belongs
@@ -17,6 +17,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 
 from support.broker import free_port
 
@@ -34,14 +35,17 @@ class PostgresError(Exception):
 
 
 class Postgres:
-    def __init__(self, tmpdir, db="kiosk", user="kiosk"):
-        self.dir = os.path.join(str(tmpdir), "pgdata")
-        self.sock = os.path.join(str(tmpdir), "pgsock")
+    def __init__(self, tmpdir=None, db="kiosk", user="kiosk"):
+        # its own directory in /tmp, not under tmpdir: the owner must reach it through every parent,
+        # and pytest keeps its base directory 0700
+        self.root = tempfile.mkdtemp(prefix="kioskpg-")
+        self.dir = os.path.join(self.root, "pgdata")
+        self.sock = os.path.join(self.root, "pgsock")
         self.db = db
         self.user = user
         self.port = free_port()
         self.bin = bindir()
-        self.log_path = os.path.join(str(tmpdir), "postgres.log")
+        self.log_path = os.path.join(self.root, "postgres.log")
 
     @property
     def url(self):
@@ -66,15 +70,8 @@ class Postgres:
             subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         ent = pwd.getpwnam(USER)
-        for d in (os.path.dirname(self.dir), self.dir, self.sock):
-            os.makedirs(d, exist_ok=True)
-        for d in (self.dir, self.sock):
+        for d in (self.root, self.dir, self.sock):
             os.chown(d, ent.pw_uid, ent.pw_gid)
-        # the owner must be able to reach the data directory through its parents
-        p = os.path.dirname(self.dir)
-        while p not in ("/", ""):
-            os.chmod(p, os.stat(p).st_mode | 0o011)
-            p = os.path.dirname(p)
         open(self.log_path, "a").close()
         os.chown(self.log_path, ent.pw_uid, ent.pw_gid)
 
@@ -108,4 +105,4 @@ class Postgres:
 
     def __exit__(self, *exc):
         self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
