@@ -121,16 +121,21 @@ class Cursors:
 
     def advance(self, db, dev, log_id, seqs=()):
         """New highest contiguous seq after a commit of `seqs`, or None if it did not move.
-        When the committed seqs continue the known cursor without a hole, no query is needed."""
+        When the committed seqs continue the known cursor without a hole and nothing is stored
+        right after them (another worker's later batch), one lookup is all it takes."""
         with self.lock:
             base = self.high.get((dev, log_id))
         run = sorted(set(seqs))
-        if base is not None and run and run[0] <= base + 1 and run[-1] - run[0] == len(run) - 1:
-            with self.lock:
-                if run[-1] <= self.high.get((dev, log_id), -1):
-                    return None
-                self.high[(dev, log_id)] = run[-1]
-            return run[-1]
+        if base is not None and run and run[0] <= base + 1 and run[-1] - run[0] == len(run) - 1 and run[-1] > base:
+            after = db.execute("SELECT 1 FROM records WHERE device=? AND log_id=? AND seq=?",
+                               (dev, log_id, run[-1] + 1)).fetchone()
+            if after is None:
+                with self.lock:
+                    if run[-1] <= self.high.get((dev, log_id), -1):
+                        return None
+                    self.high[(dev, log_id)] = run[-1]
+                return run[-1]
+            base = run[0] - 1  # the run continues past this group: find where it ends
         if base is None:
             (low,) = db.execute("SELECT MIN(seq) FROM records WHERE device=? AND log_id=?", (dev, log_id)).fetchone()
             if low is None:
