@@ -31,6 +31,7 @@ COMMANDS = [
     "kioskctl.cmd_collect",
     "kioskctl.cmd_provision",
     "kioskctl.cmd_qemu",
+    "kioskctl.cmd_flash",
 ]
 
 
