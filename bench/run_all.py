@@ -27,6 +27,7 @@ BENCHES = [
     ("ui_timing.py", [], ["--n", "6"]),
     ("fuzz.py", ["--count", "1000000", "--procs", "2"], ["--count", "20000"]),
     ("attacks.py", [], ["--quick"]),
+    ("collect.py", [], ["--quick"]),
 ]
 
 
