@@ -10,7 +10,7 @@ with reason `already_used` (or only noted, policy `reuse`: refuse | warn | off).
     mem.merge_remote(h, t, now)   # another kiosk of the venue saw h at t
     mem.flush()               # batched write (the app's committer calls it)
 
-`h` is a 16-byte hash (`key(secret, holder)`): no name, no pseudonym, no
+`h` is a 16-byte hash (`key(secret, verdict)`): no name, no pseudonym, no
 token. Bounded: at most `size` codes in RAM (16 + 4 bytes each); when full
 the oldest is forgotten. On flash it is an append-only journal of 20-byte
 entries, flushed in batches (at most once per `flush()` call, and only when
@@ -27,17 +27,29 @@ from micropython import const
 
 HASH_LEN = const(16)
 _ENTRY = const(20)
-_SKEW = const(120)  # a remote or stored time this far in the future is not believed
+_SKEW = const(120)
+_BATCH = const(8)  # codes per write at most...
+_FLUSH_S = const(5)  # ...and no older than this when written  # a remote or stored time this far in the future is not believed
 
 
-def key(secret, holder):
-    """The 16-byte memory key of one person: HMAC(venue secret, "reuse" + holder id).
-    A dependant's code carries the dependant's own holder id, so it is its own person."""
+def key(secret, v, payload=b""):
+    """The 16-byte memory key of the person a Verdict admitted: HMAC(venue
+    secret, holder id | dependant flag | masked name), or of the token (cti,
+    else the payload) when it names no holder. A dependant's proxy code is its
+    own person: another holder line than the relative's own code."""
     from kiosk.crypto import hmac_sha256
 
-    if isinstance(holder, str):
-        holder = holder.encode()
-    return hmac_sha256(secret or b"", b"reuse:" + holder)[:HASH_LEN]
+    holder = getattr(v, "holder", None)
+    if holder:
+        if isinstance(holder, str):
+            holder = holder.encode()
+        name = getattr(v, "name", None)
+        name = name.encode() if isinstance(name, str) else b""
+        msg = b"reuse:h:" + holder + (b"|d|" if getattr(v, "dependant", False) else b"|s|") + name
+    else:
+        cti = getattr(v, "cti", None)
+        msg = b"reuse:c:" + cti if isinstance(cti, bytes) and cti else b"reuse:p:" + bytes(payload)
+    return hmac_sha256(secret or b"", msg)[:HASH_LEN]
 
 
 class Memory:
@@ -50,6 +62,7 @@ class Memory:
         self._ts = [0] * size  # 0 = empty slot
         self._pending = bytearray()  # journal entries not yet on flash
         self._entries = 0  # journal entries on flash
+        self._since = 0  # when the oldest pending entry was queued
         self.writes = 0  # journal flushes + rewrites (for the wear bench)
         self._load()
 
@@ -98,7 +111,7 @@ class Memory:
         if len(h) != HASH_LEN or not now:
             return
         if self._put(h, now):
-            self._pending += h + struct.pack("<I", now)
+            self._queue(h, now)
         if self.on_note:
             try:
                 self.on_note(h, now)
@@ -113,9 +126,14 @@ class Memory:
         if not isinstance(t, int) or not self._live(t, now):
             return False
         if self._put(bytes(h), t):
-            self._pending += bytes(h) + struct.pack("<I", t)
+            self._queue(bytes(h), now)
             return True
         return False
+
+    def _queue(self, h, now):
+        if not self._pending:
+            self._since = now
+        self._pending += h + struct.pack("<I", self._ts[self._find(h)])
 
     # -- flash -------------------------------------------------------------
     def _load(self):
@@ -135,10 +153,14 @@ class Memory:
                 n += 1
         self._entries = n
 
-    def flush(self, now=None):
-        """Write what changed since the last flush (one append, or a rewrite
-        when the journal is long). Call it in batches, not per scan."""
+    def flush(self, now=None, force=False):
+        """Write what changed (one append, or a rewrite when the journal is
+        long), once `_BATCH` codes wait or `_FLUSH_S` passed since the first
+        of them (or force). The app calls it often; it writes rarely."""
         if not self._pending:
+            return False
+        if not force and len(self._pending) < _BATCH * _ENTRY and (
+                now is None or now - self._since < _FLUSH_S):
             return False
         if self._entries + len(self._pending) // _ENTRY > 2 * self.size:
             self._rewrite(now)
