@@ -148,13 +148,20 @@ class Ui:
         return max(y, _PAD + s) + 6
 
     def _para(self, texts, y, sizes, bottom):
-        """Wrapped paragraphs (one per language) from y, stopping at bottom."""
+        """Wrapped paragraphs (one per language) from y, stopping at bottom:
+        small print rather than cut text, and a later language is left out
+        (whole) rather than cut when even small print does not fit."""
         width = self.w - 2 * _PAD
-        need = 0
-        for text, size in zip(texts, sizes):
-            need += len(self.pen.wrap(text, size, width)) * (self.pen.height(size) + 2) + 2
-        if need > bottom - y:
-            sizes = [16] * len(texts)  # small print rather than cut text
+
+        def need(texts, sizes):
+            return sum(len(self.pen.wrap(t, z, width)) * (self.pen.height(z) + 2) + 2
+                       for t, z in zip(texts, sizes))
+
+        texts = list(texts)
+        if need(texts, sizes) > bottom - y:
+            sizes = [16] * len(texts)
+        while len(texts) > 1 and need(texts, sizes) > bottom - y:
+            texts.pop()
         for text, size in zip(texts, sizes):
             lh = self.pen.height(size) + 2
             room = (bottom - y) // lh
@@ -167,13 +174,17 @@ class Ui:
         return y
 
     def _footer(self, left, right):
+        """Bottom line: left and right texts, made smaller rather than cut."""
         size = 16
         y = self.h - _PAD - self.pen.height(size)
-        if left:
-            self.pen.draw(left, _PAD, y, size, self.fg)
+        width = self.w - 2 * _PAD
+        rw = 0
         if right:
-            w = self.pen.width(right, size)
-            self.pen.draw(right, self.w - _PAD - w, y, size, self.fg)
+            rs = self.pen.fit(right, size, width // 2)
+            rw = self.pen.width(right, rs)
+            self.pen.draw(right, self.w - _PAD - rw, y, rs, self.fg)
+        if left:
+            self.pen.draw(left, _PAD, y, self.pen.fit(left, size, width - rw - (_PAD if rw else 0)), self.fg)
         return y
 
     def _sizes(self):
@@ -217,17 +228,20 @@ class Ui:
         for i, lang in enumerate(self.langs):
             y = self._fitted(self._t(lang, "idle"), y, 48 if i == 0 else 24, width, 2)
         bottom = self._footer(self._clock(now), None) - 2
-        below = []  # (lines, size) drawn upwards from the footer
         lh = self.pen.height(16) + 2
-        for text in ([status] if status else []) + (
-                [self.counts_text(l, counts) for l in reversed(self.langs)] if counts else []):
-            lines = self._fits(text, 16, width, bottom - y - lh * sum(len(b) for b in below))
+        # by priority: the status line, the counts in the first language, then the others
+        wanted = ([status] if status else []) + (
+            [self.counts_text(l, counts) for l in self.langs] if counts else [])
+        kept = {}
+        used = 0
+        for i, text in enumerate(wanted):
+            lines = self._fits(text, 16, width, bottom - y - used)
             if lines:
-                below.append(lines)
-        top = bottom - lh * sum(len(b) for b in below)
-        yy = top
-        for lines in reversed(below):
-            for line in lines:
+                kept[i] = lines
+                used += lh * len(lines)
+        top = yy = bottom - used
+        for i in list(range(1 if status else 0, len(wanted))) + ([0] if status else []):  # counts, then status
+            for line in kept.get(i, ()):
                 self.pen.centred(line, yy, 16, self.fg, _PAD, width)
                 yy += lh
         hint = self._t(self.langs[-1], "idle_hint")
@@ -249,18 +263,16 @@ class Ui:
         x += k + 6
         avail = self.w - _PAD - x
         label = " ".join(self._t(l, "c_" + colour) for l in self.langs)
-        ls = self.pen.fit(label, size, avail)
+        line = label + "  " + name if name else label
+        ls = self.pen.fit(line, size, avail)
+        if self.pen.width(line, ls) <= avail:
+            self.pen.draw(line, x, y, ls, self.fg)
+            return y + self.pen.height(size) + 4
+        ls = self.pen.fit(label, size, avail)  # too long together: the name on its own line
         self.pen.draw(label, x, y, ls, self.fg)
-        lx = x + self.pen.width(label, ls) + 12
-        y0 = y
         y += self.pen.height(size) + 4
-        if name:
-            if lx + self.pen.width(name, ls) <= self.w - _PAD:
-                self.pen.draw(name, lx, y0, ls, self.fg)
-            else:
-                self.pen.draw(name, _PAD, y, self.pen.fit(name, size, self.w - 2 * _PAD), self.fg)
-                y += self.pen.height(size) + 4
-        return y
+        self.pen.draw(name, _PAD, y, self.pen.fit(name, size, self.w - 2 * _PAD), self.fg)
+        return y + self.pen.height(size) + 4
 
     def verdict(self, v, now=None):
         """Draw a Verdict (docs/architecture.md); never raises on odd fields."""
