@@ -349,7 +349,7 @@ class Provisioner:
             raise ProvisionError("bad_request", "no operator key")
         path = self._staged(blob, staged, sha, "bundle")
         try:
-            h = bundle.check_new(path, new.operator, new.bundle_seq)
+            h = bundle.check_new(path, new.operator, new.bundle_seq, self.guard.now())
         except TrustError as exc:
             _remove(path)
             raise ProvisionError(exc.code, "bundle refused: %s" % exc)
