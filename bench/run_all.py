@@ -22,6 +22,7 @@ BENCHES = [
     ("revocation.py", [], ["--n", "20000", "--lookups", "500"]),
     ("powercut.py", ["--cuts", "10000"], ["--cuts", "300"]),
     ("serial_pull.py", [], ["--records", "5000"]),
+    ("reuse.py", ["--admissions", "6000"], ["--admissions", "1500"]),
     ("ui_timing.py", [], ["--n", "6"]),
     ("fuzz.py", ["--count", "1000000", "--procs", "2"], ["--count", "20000"]),
     ("attacks.py", [], ["--quick"]),
