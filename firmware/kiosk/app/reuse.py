@@ -11,8 +11,8 @@ with reason `already_used` (or only noted, policy `reuse`: refuse | warn | off).
     mem.flush()               # batched write (the app's committer calls it)
 
 `h` is a 16-byte hash (`key(secret, verdict)`): no name, no pseudonym, no
-token. Bounded: at most `size` codes in RAM (16 + 4 bytes each); when full
-the oldest is forgotten. On flash it is an append-only journal of 20-byte
+token. Bounded: at most `size` codes in RAM (a dict of 16-byte keys to
+times); when full the oldest is forgotten. On flash it is an append-only journal of 20-byte
 entries, flushed in batches (at most once per `flush()` call, and only when
 something changed), rewritten (atomic rename on littlefs) when it reaches
 twice `size` entries. A power cut loses at most the notes since the last
@@ -58,8 +58,7 @@ class Memory:
         self.size = size
         self.window_s = window_s
         self.on_note = None  # callable(h, t): the uplink shares what this door admitted
-        self._hs = bytearray(size * HASH_LEN)
-        self._ts = [0] * size  # 0 = empty slot
+        self._t = {}  # 16-byte key -> Unix time it admitted someone
         self._pending = bytearray()  # journal entries not yet on flash
         self._entries = 0  # journal entries on flash
         self._since = 0  # when the oldest pending entry was queued
@@ -67,15 +66,6 @@ class Memory:
         self._load()
 
     # -- lookup ------------------------------------------------------------
-    def _find(self, h):
-        hs = self._hs
-        i = hs.find(h)
-        while i >= 0:
-            if i % HASH_LEN == 0:
-                return i // HASH_LEN
-            i = hs.find(h, i + 1)
-        return -1
-
     def _live(self, t, now):
         return t and now is not None and now - self.window_s < t <= now + _SKEW
 
@@ -83,33 +73,29 @@ class Memory:
         """The time h admitted someone within the window, or None."""
         if not isinstance(h, (bytes, bytearray)) or len(h) != HASH_LEN:
             return None
-        i = self._find(h)
-        if i < 0:
-            return None
-        t = self._ts[i]
-        return t if self._live(t, now) else None
+        t = self._t.get(bytes(h))
+        return t if t and self._live(t, now) else None
 
     # -- updates -----------------------------------------------------------
     def _put(self, h, t):
-        i = self._find(h)
-        ts = self._ts
-        if i < 0:
-            i = 0
-            for j in range(self.size):  # an empty slot, else the oldest
-                if ts[j] < ts[i]:
-                    i = j
-                if not ts[j]:
-                    break
-            self._hs[i * HASH_LEN:(i + 1) * HASH_LEN] = h
-        elif ts[i] >= t:
+        d = self._t
+        old = d.get(h)
+        if old is not None and old >= t:
             return False
-        ts[i] = t
+        if old is None and len(d) >= self.size:  # full: forget the oldest
+            oldest = None
+            for k, v in d.items():
+                if oldest is None or v < d[oldest]:
+                    oldest = k
+            del d[oldest]
+        d[h] = t
         return True
 
     def note(self, h, now):
         """h admitted someone at `now`: remember it, queue it for flash, tell on_note."""
         if len(h) != HASH_LEN or not now:
             return
+        h = bytes(h)
         if self._put(h, now):
             self._queue(h, now)
         if self.on_note:
@@ -133,7 +119,7 @@ class Memory:
     def _queue(self, h, now):
         if not self._pending:
             self._since = now
-        self._pending += h + struct.pack("<I", self._ts[self._find(h)])
+        self._pending += h + struct.pack("<I", self._t[h])
 
     # -- flash -------------------------------------------------------------
     def _load(self):
@@ -149,7 +135,7 @@ class Memory:
                     break  # end, or a torn last entry
                 t = struct.unpack_from("<I", e, HASH_LEN)[0]
                 if t:
-                    self._put(e[:HASH_LEN], t)
+                    self._put(bytes(e[:HASH_LEN]), t)
                 n += 1
         self._entries = n
 
@@ -176,10 +162,9 @@ class Memory:
         tmp = self.path + ".new"
         n = 0
         with open(tmp, "wb") as f:
-            for i in range(self.size):
-                t = self._ts[i]
-                if t and (now is None or self._live(t, now)):
-                    f.write(self._hs[i * HASH_LEN:(i + 1) * HASH_LEN])
+            for h, t in self._t.items():
+                if now is None or self._live(t, now):
+                    f.write(h)
                     f.write(struct.pack("<I", t))
                     n += 1
         os.rename(tmp, self.path)  # atomic on littlefs
@@ -187,8 +172,7 @@ class Memory:
 
     def clear(self):
         """Forget everything (a provisioning reset)."""
-        self._hs = bytearray(self.size * HASH_LEN)
-        self._ts = [0] * self.size
+        self._t = {}
         self._pending = bytearray()
         self._entries = 0
         try:

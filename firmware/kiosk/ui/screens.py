@@ -26,7 +26,6 @@ from kiosk.ui.texts import FAULTS, TEXTS
 
 _PAD = const(8)
 _MAX_NAME = const(16)
-_MAX_LINES = const(8)
 _MAX_TIME = const(4102444800)  # 2100-01-01: anything later is not a clock
 _EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
 
@@ -204,7 +203,7 @@ class Ui:
 
     def _fits(self, text, size, width, room):
         """Wrapped lines of text if they all fit in `room` px, else None (dropped, never cut)."""
-        lines = self.pen.wrap(text, size, width, _MAX_LINES)
+        lines = self.pen.wrap(text, size, width)
         if len(lines) * (self.pen.height(size) + 2) > room or lines[-1].endswith("...") and not text.endswith("..."):
             return None
         return lines
