@@ -1,6 +1,6 @@
 # Simulator entry: the kiosk app on the unix port, one JSON line per scan.
 # micropython run_kiosk.py OPTIONS_JSON_FILE   (a file: long arguments crash the unix port)
-# options: inputs, flash, flash_blocks, at, serial, png_dir, font_dir, serve, watch, radio,
+# options: inputs, flash, flash_blocks, at, serial, png_dir, lcd_size ([w, h]), font_dir, serve, watch, radio,
 #          install: {"trust": path, "policy": path, "device": path, "secret_hex": str,
 #                    "admin_hex": str (admin public key: the key that may acknowledge records)}
 # "install" is the simulator's factory step: it copies host files into
@@ -56,6 +56,8 @@ def main():
     with open(sys.argv[1]) as f:
         opts = json.load(f)
     board_opts = {k: opts[k] for k in ("inputs", "flash", "flash_blocks", "at", "serial", "png_dir", "watch", "radio") if opts.get(k) is not None}
+    if opts.get("lcd_size"):
+        board_opts["lcd_size"] = tuple(opts["lcd_size"])  # 320x240 by default; the reference board is 240x240
     if opts.get("flash"):
         board_opts["clock_file"] = opts["flash"] + ".rtc"  # the RTC's coin cell
     board = kboard.create(**board_opts)

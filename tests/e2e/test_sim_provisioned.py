@@ -96,7 +96,7 @@ def test_provision_then_scan(tmp_path, issuer):
     (first / "a.txt").write_text(good + "\n")
     kiosk = Kiosk(first, flash)
     try:
-        assert kiosk.scans(1)[0]["reason"] == "unknown_issuer"  # not provisioned yet: nothing admitted
+        assert kiosk.scans(1)[0]["reason"] == "provision"  # not set up yet: nobody judged, nothing recorded
         k = provision(tmp_path, kiosk, issuer)
         kid = json.loads(ctl("sim", "verify", "--trust", issuer.trust, good).stdout)["kid"]
         revfile = tmp_path / "revoke.txt"
@@ -125,10 +125,12 @@ def test_reset_needs_the_button_and_pulled_logs(tmp_path, issuer):
     inputs.mkdir()
     (inputs / "a.txt").write_text("warm-up\n")
     flash = tmp_path / "flash.img"
-    kiosk = Kiosk(inputs, flash)
+    kiosk = Kiosk(inputs, flash, watch=True)
     try:
         kiosk.scans(1)
         k = provision(tmp_path, kiosk, issuer)
+        drop(inputs, "b.txt", ["scanned after setup"])
+        assert kiosk.scans(1)[0]["seq"] == 1  # recorded (before setup nothing is)
         refused = subprocess.run([KIOSKCTL, "provision", "reset", "--port", kiosk.port, "--abandon-logs"],
                                  capture_output=True, text=True, timeout=60)
         assert refused.returncode != 0 and "no_presence" in refused.stderr
@@ -136,7 +138,7 @@ def test_reset_needs_the_button_and_pulled_logs(tmp_path, issuer):
         button.write_text("held")  # the technician holds BOOT
         pending = subprocess.run([KIOSKCTL, "provision", "reset", "--port", kiosk.port],
                                  capture_output=True, text=True, timeout=60)
-        assert pending.returncode != 0 and "logs_pending" in pending.stderr  # the warm-up scan is not pulled
+        assert pending.returncode != 0 and "logs_pending" in pending.stderr  # that scan is not pulled
         keyless = ctl("pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet")
         assert "nothing acknowledged" in keyless.stderr  # stored on the host, still on the kiosk
         wrong = subprocess.run([KIOSKCTL, "pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet",
@@ -169,7 +171,7 @@ def test_provisioning_changes_apply_without_a_restart(tmp_path, issuer):
     red = issuer.mint("red", iat=int(time.time()) - 3600)
     kiosk = Kiosk(inputs, tmp_path / "flash.img", watch=True)
     try:
-        assert kiosk.scans(1)[0]["reason"] == "unknown_issuer"
+        assert kiosk.scans(1)[0]["reason"] == "provision"
         k = provision(tmp_path, kiosk, issuer)  # a medical venue: red codes enter
         drop(inputs, "b.txt", [red])
         assert [(d["reason"], d["admit"]) for d in kiosk.scans(1)] == [("ok", True)]

@@ -25,6 +25,7 @@ from kiosk.trust import bundle as _bundle
 _SHOW_MS = const(3000)
 _COMMIT_MS = const(100)
 _RETRY_MS = const(1000)
+_COUNT_BACK = const(4096)  # records read at boot for today's counts
 _SAFE_AFTER = const(3)  # crashes in a row (no stable run between) before safe mode
 _SAFE_POLL_MS = const(10)
 _FAULTS = {_bundle.EXPIRED: "trust_expired", _bundle.GRACE: "trust_grace"}
@@ -94,6 +95,10 @@ class App:
             self.prov.uplink_line = self.uplink.line
         self.scanner = Scanner(board.get_source(), self.clock, self.cfg,
                                self.ui, self.feedback, self.log, on_verdict)
+        from kiosk.app.reuse import Memory
+
+        self.scanner.reuse = Memory(self.root + "/reuse", 512, self.cfg.policy.reuse_s)
+        self._restore_counts()
         get_thermometer = getattr(board, "get_thermometer", None)
         self.scanner.thermometer = get_thermometer() if get_thermometer else None
 
@@ -106,6 +111,16 @@ class App:
                 t = max(t, r.time)
             self.clock.raise_floor(t)
         except Exception:  # noqa: BLE001 - a damaged log or full flash: the saved floor stands
+            pass
+
+    def _restore_counts(self):
+        """Today's counts for the idle screen from the newest records (not yet
+        pulled), so a reboot does not zero them."""
+        try:
+            for r in self.log.records(max(0, self.log.durable_seq - _COUNT_BACK)):
+                if r.reason != "unreadable":
+                    self.scanner.count(r.admit, r.time)
+        except Exception:  # noqa: BLE001 - a damaged log: the counts start again
             pass
 
     def _name_server(self):
@@ -189,7 +204,9 @@ class App:
             detail = self.cfg.damaged[0][0] if f == "config" else None
             self.ui.fault(f, detail)
         else:
-            self.ui.idle(self.clock.now())
+            now = self.clock.now()
+            up = getattr(self, "uplink", None)
+            self.ui.idle(now, counts=self.scanner.counts(now), status=up.line() if up else None)
 
     def idle_due(self, now_ms):
         """One step of the return to idle: True when the verdict's time is up
@@ -211,6 +228,7 @@ class App:
         """Group commit of the app's current log (a reset replaces it)."""
         while True:
             self.log.tick()
+            self.scanner.reuse.flush(self.clock.now())
             await asyncio.sleep_ms(_COMMIT_MS)
 
     async def _keep(self, make):
@@ -271,6 +289,7 @@ class App:
         if serve and self.server is not None:
             await tasks[-1]
         self.log.commit()
+        self.scanner.reuse.flush(force=True)
         for t in tasks:
             t.cancel()
 
