@@ -98,6 +98,10 @@ class App:
         from kiosk.app.reuse import Memory
 
         self.scanner.reuse = Memory(self.root + "/reuse", 512, self.cfg.policy.reuse_s)
+        if self.uplink is not None:  # the venue's kiosks share what they admitted (venue/<venue>/used)
+            mem = self.scanner.reuse
+            mem.on_note = self.uplink.share_used
+            self.uplink.on_used = lambda h, t: mem.merge_remote(h, t, self.clock.now())
         self._restore_counts()
         get_thermometer = getattr(board, "get_thermometer", None)
         self.scanner.thermometer = get_thermometer() if get_thermometer else None
