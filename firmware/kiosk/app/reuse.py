@@ -95,7 +95,7 @@ class Memory:
         """h admitted someone at `now`: remember it, queue it for flash, tell on_note."""
         if len(h) != HASH_LEN or not now:
             return
-        h = bytes(h)
+        h, now = bytes(h), int(now)
         if self._put(h, now):
             self._queue(h, now)
         if self.on_note:

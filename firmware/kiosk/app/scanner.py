@@ -133,6 +133,7 @@ class Scanner:
             return
         from kiosk.app.reuse import key
 
+        now = int(now)  # a board's RTC may give float seconds
         mem.window_s = self.cfg.policy.reuse_s
         h = key(self.cfg.secret, v, payload)
         t = mem.seen(h, now)
