@@ -96,7 +96,7 @@ def parse_broker(url):
 
 
 class Counters:
-    NAMES = ("batches", "new", "duplicates", "corrupt", "hostile", "acks", "db_errors")
+    NAMES = ("batches", "commits", "new", "duplicates", "corrupt", "hostile", "acks", "db_errors")
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -311,7 +311,7 @@ class Worker:
         db.commit()
         if os.environ.get(_DIE_AFTER_COMMIT) and rows:
             os._exit(137)
-        self.c.counters.add(batches=batches, new=new, duplicates=len(rows) - new, corrupt=raw_n - len(rows))
+        self.c.counters.add(batches=batches, commits=1, new=new, duplicates=len(rows) - new, corrupt=raw_n - len(rows))
         if self.c.ack_key is None:
             return
         for (dev, log_id), seqs in sorted(touched.items()):
