@@ -2,7 +2,9 @@
 # micropython run_kiosk.py OPTIONS_JSON_FILE   (a file: long arguments crash the unix port)
 # options: inputs, flash, flash_blocks, at, serial, png_dir, lcd_size ([w, h]), font_dir, serve, watch, radio,
 #          install: {"trust": path, "policy": path, "device": path, "secret_hex": str,
-#                    "admin_hex": str (admin public key: the key that may acknowledge records)}
+#                    "admin_hex": str (admin public key: the key that may acknowledge records),
+#                    "collectors_hex": [str], "wifi": {"ssid", "password"},
+#                    "broker": {"url", "user", "password"} (the uplink's login, sealed)}
 # "install" is the simulator's factory step: it copies host files into
 # /flash/config before boot (real kiosks are provisioned over serial), and the
 # simulator accepts such an unsigned trust store when no signed bundle exists.
@@ -42,8 +44,29 @@ def install(root, spec):
         from kiosk.config import atomic, state
 
         with open(spec["device"]) as f:
-            st = state.State({"device_id": json.load(f)["device_id"], "admin": spec["admin_hex"]})
+            st = state.State({"device_id": json.load(f)["device_id"], "admin": spec["admin_hex"],
+                              "collectors": spec.get("collectors_hex") or []})
         atomic.write(root + "/config/" + state.NAME, st.to_bytes())
+    _install_uplink(root, spec)
+
+
+def _install_uplink(root, spec):
+    """Wi-Fi and broker login for the uplink, sealed as provisioning stores them."""
+    from binascii import hexlify
+
+    from kiosk.config import atomic, secrets
+
+    if spec.get("wifi"):
+        w = spec["wifi"]
+        atomic.write(root + "/config/wifi.json", json.dumps({
+            "ssid": w["ssid"], "password_set": bool(w["password"]),
+            "sealed": hexlify(secrets.seal("wifi", w["password"])).decode()}).encode())
+    if spec.get("broker"):
+        b = dict(spec["broker"])
+        pw = b.pop("password", None)
+        b["password_set"] = bool(pw)
+        b["sealed"] = hexlify(secrets.seal("broker", pw)).decode() if pw else None
+        atomic.write(root + "/config/broker.json", json.dumps(b).encode())
 
 
 def report(v, info):

@@ -146,7 +146,70 @@ def main():
     finally:
         kiosk.close()  # stops the simulated kiosk
     wrong += small_screen(opts, cases, now)
+    wrong += fleet_uplink(opts, cases, keys)
     return 1 if wrong or seen != len(cases) or pulled != seen or not idle else 0
+
+
+def fleet_uplink(opts, cases, keys):
+    """The Wi-Fi half: a second kiosk of the venue publishes its records to a real
+    Mosquitto (per-kiosk login, fleet ACL), `kioskctl collect` stores them in SQLite
+    and acknowledges them signed, `kioskctl report --plot` draws the day."""
+    import sqlite3
+    import subprocess
+
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    from support.broker import Broker
+
+    from kioskctl import bundle
+    from kioskctl.cmd_broker import acl_text
+    from kioskctl.sim_run import run_sim
+
+    dev, venue = "SIM-0002", "V-DEMO"
+    print("\n== the uplink: %s -> Mosquitto -> kioskctl collect -> SQLite -> report --plot ==" % dev)
+    kioskctl("keys", "gen", "-o", os.path.join(keys, "demo-collector"))
+    pws = {dev: os.urandom(8).hex(), "collector": os.urandom(8).hex()}
+    broker = Broker(os.path.join(OUT, "broker"), users=pws, acl_text=acl_text([(dev, venue)])).start()
+    device = os.path.join(OUT, "device-2.json")
+    with open(device, "w") as f:
+        json.dump({"device_id": dev, "venue": {"id": venue, "name": "Demo Station", "type": "transit"}}, f)
+    db = os.path.join(OUT, "fleet.sqlite")
+    install = dict(opts["install"], device=device,
+                   collectors_hex=[bundle.load_public_point(os.path.join(keys, "demo-collector.pub.pem")).hex()],
+                   wifi={"ssid": "demo-wifi", "password": "demo-wifi-TEST"},
+                   broker={"url": broker.url, "user": dev, "password": pws[dev]})
+    fleet = dict(opts, flash=os.path.join(OUT, "kiosk-fleet.img"), png_dir=None, install=install, serve=True,
+                 radio=os.path.join(OUT, "radio"))
+    fleet.pop("serial", None)
+    collect = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "kioskctl"), "collect",
+                                "--broker", broker.url, "--user", "collector", "--password", pws["collector"],
+                                "--db", "sqlite:///" + db, "--ack-key", os.path.join(keys, "demo-collector.key.pem")])
+    stored = 0
+    try:
+        kiosk = run_sim(fleet)
+        try:
+            for n, _ in enumerate(kiosk, 1):
+                if n == len(cases):
+                    break
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and stored < len(cases):
+                time.sleep(1)
+                if os.path.exists(db):
+                    with sqlite3.connect(db) as c:
+                        try:
+                            stored = c.execute("SELECT COUNT(*) FROM records WHERE device = ?", (dev,)).fetchone()[0]
+                        except sqlite3.Error:
+                            stored = 0
+        finally:
+            kiosk.close()
+    finally:
+        collect.terminate()
+        collect.wait(20)
+        broker.stop()
+    print("%d of %d records stored by the collector (and acknowledged, so the kiosk may delete them)" % (stored, len(cases)))
+    plot = os.path.join(OUT, "fleet-report.png")
+    kioskctl("report", "--db", "sqlite:///" + db, "--plot", plot)
+    print("chart: %s" % plot)
+    return 0 if stored == len(cases) else 1
 
 
 def idle_screen(png_dir, wait_s=8):

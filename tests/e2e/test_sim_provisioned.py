@@ -21,9 +21,10 @@ def ctl(*args):
 class Kiosk:
     """`kioskctl sim run --pty` in the background; `port` is the host side."""
 
-    def __init__(self, inputs, flash, watch=False):
+    def __init__(self, inputs, flash, watch=False, at=None):
         self.proc = subprocess.Popen(
-            [KIOSKCTL, "sim", "run", str(inputs), "--flash", str(flash), "--pty", "--json"] + (["--watch"] if watch else []),
+            [KIOSKCTL, "sim", "run", str(inputs), "--flash", str(flash), "--pty", "--json"] + (["--watch"] if watch else [])
+            + (["--at", at] if at else []),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()
         assert "kiosk serial port:" in line, line + self.proc.stderr.read()
@@ -53,8 +54,8 @@ def provision(tmp_path, kiosk, issuer, clock="now"):
     return k
 
 
-def scan_after_setup(tmp_path, issuer, codes, clock="now"):
-    """Provision a fresh simulated kiosk, restart it, scan `codes`."""
+def scan_after_setup(tmp_path, issuer, codes, clock="now", later=None):
+    """Provision a fresh simulated kiosk, restart it (at `later` when given), scan `codes`."""
     first = tmp_path / "first"
     first.mkdir(parents=True)
     (first / "a.txt").write_text("warm-up\n")
@@ -68,7 +69,7 @@ def scan_after_setup(tmp_path, issuer, codes, clock="now"):
     second = tmp_path / "second"
     second.mkdir()
     (second / "b.txt").write_text("\n".join(codes) + "\n")
-    kiosk = Kiosk(second, flash)
+    kiosk = Kiosk(second, flash, at=later)
     try:
         return kiosk.scans(len(codes))
     finally:
@@ -81,7 +82,8 @@ def test_stale_bundle_keeps_working_in_grace_then_says_so(tmp_path, issuer):
     iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
     in_grace = scan_after_setup(tmp_path / "g", issuer, [code], iso(now + 60 * 3600))
     assert (in_grace[0]["trust"], in_grace[0]["reason"], in_grace[0]["admit"]) == ("grace", "ok", True)
-    past = scan_after_setup(tmp_path / "x", issuer, [code], iso(now + 130 * 3600))
+    # installed while fresh, then the kiosk's clock runs past the grace period
+    past = scan_after_setup(tmp_path / "x", issuer, [code], later=iso(now + 130 * 3600))
     assert (past[0]["trust"], past[0]["reason"], past[0]["admit"]) == ("expired", "unknown_issuer", False)
     assert "expired" in past[0]["detail"]
 
