@@ -285,13 +285,16 @@ class App:
             await asyncio.sleep_ms(0 if busy else 10)
 
     async def main(self, serve=False):
-        """Run until the source ends; with serve=True keep serving the link afterwards."""
+        """Run until the source ends; with serve=True keep serving the link
+        (or, without one, the uplink) afterwards."""
         self.show_state()
         tasks = self.start_tasks()
         if self.scanner.source is not None:
             await self.scanner.run()
         if serve and self.server is not None:
             await tasks[-1]
+        elif serve and self.uplink is not None:  # no serial link: keep uplinking what was scanned
+            await tasks[3]
         self.log.commit()
         self.scanner.reuse.flush(force=True)
         for t in tasks:
