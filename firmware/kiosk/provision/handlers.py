@@ -385,7 +385,7 @@ class Provisioner:
         if not isinstance(blob, bytes) or len(blob) > _MAX_BLOB:
             raise ProvisionError("bad_request", "%s file missing" % name)
         path = atomic.write_new(self.dir + "/upload", blob)
-        if sha is not None and _sha_file(path) != sha:
+        if sha is not None and atomic.sha256_file(path) != sha:
             raise ProvisionError("hash_mismatch", "%s file differs from the signed command" % name)
         return path
 
@@ -475,18 +475,6 @@ _COMMANDS = {
     "trust": Provisioner._cmd_trust,
     "revoke": Provisioner._cmd_revoke,
 }
-
-
-def _sha_file(path):
-    d = hashlib.sha256()
-    buf = bytearray(2048)
-    with open(path, "rb") as f:
-        while True:
-            k = f.readinto(buf)
-            if not k:
-                break
-            d.update(memoryview(buf)[:k])
-    return d.digest()
 
 
 def _point(v, what):

@@ -22,11 +22,12 @@ publish as soon as it subscribes. A delta refused before its list arrived is
 tried again after the list installs.
 """
 
-import hashlib
 import os
 import struct
 
 from micropython import const
+
+from kiosk.config import atomic
 
 CHUNK = const(1024)
 MAX_BLOB = const(262144)
@@ -93,7 +94,7 @@ class Downlink:
         if blob.got[index >> 3] & (1 << (index & 7)):
             return
         try:
-            with open(path, "r+b" if _exists(path) else "w+b") as f:
+            with open(path, "r+b" if atomic.exists(path) else "w+b") as f:
                 f.seek(index * CHUNK)
                 f.write(data)
         except OSError:
@@ -107,7 +108,7 @@ class Downlink:
 
     def _complete(self, name, kind, path, sha):
         self._done[name] = sha
-        if _sha_file(path) != sha:
+        if atomic.sha256_file(path) != sha:
             self.refused += 1
             self.last = (name.decode(), "hash_mismatch")
             _remove(path)
@@ -146,13 +147,6 @@ class Downlink:
         return True
 
 
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
 
 def _remove(path):
     try:
@@ -171,14 +165,3 @@ def _copy(src, dst):
             fo.write(memoryview(buf)[:n])
     return dst
 
-
-def _sha_file(path):
-    d = hashlib.sha256()
-    buf = bytearray(1024)
-    with open(path, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            d.update(memoryview(buf)[:n])
-    return d.digest()
