@@ -14,7 +14,7 @@ import time
 from micropython import const
 
 from kiosk.qr import codewords, grid, sample, segments, version as V
-from kiosk.qr.binarize import Binarizer
+from kiosk.qr.binarize import Binarizer, pixel
 from kiosk.qr.errors import QRError
 from kiosk.qr.finder import FinderScanner
 from kiosk.qr.sample import Sampler
@@ -52,12 +52,11 @@ BUDGET_MS = 2000
 
 
 class Decoder:
-    def __init__(self, width, height, budget_ms=None, inplace=False):
+    def __init__(self, width, height, budget_ms=None):
         self.w = width
         self.h = height
-        self.inplace = inplace
         self.budget = budget_ms
-        self.bin = Binarizer(width, height, inplace)
+        self.bin = Binarizer(width, height)
         self.finder = FinderScanner(width, height)
         self.sampler = Sampler(width, height)
         self._tmpl = {}
@@ -74,22 +73,18 @@ class Decoder:
     def _decode(self, frame):
         out = []
         most = 0
-        # dark-on-light, then light-on-dark: from the negative when the frame
-        # is still there, else the same binary image with dark = 0
-        passes = ((False, False, 1), (False, False, 0)) if self.inplace else ((False, False, 1), (False, True, 1))
-        for low, inv, dark in passes:
-            if dark:
-                img = self.bin.run(frame, low, inv)
-                if not self.inplace:
-                    self.sampler.gray = (frame, self.bin.blocks, self.bin.bw, self.bin.nb, 255 if inv else 0)
-            centers = self.finder.find(img, dark)
+        # dark-on-light, then light-on-dark (from the negative)
+        for inv in (False, True):
+            img = self.bin.run(frame, False, inv)
+            self.sampler.gray = (frame, self.bin.blocks, self.bin.bw, self.bin.nb, 255 if inv else 0)
+            centers = self.finder.find(img, 1)
             most = max(most, len(centers))
             if len(centers) >= 3:
-                self._decode_centers(img, dark, centers, out, inv or dark == 0)
+                self._decode_centers(img, 1, centers, out, inv)
             if out:
                 return out
         # too few finder candidates: maybe a faint (low-contrast) code
-        if most < 3 and not self.inplace:
+        if most < 3:
             for inv in (False, True):
                 img = self.bin.run(frame, True, inv)
                 self.sampler.gray = (frame, self.bin.blocks, self.bin.bw, self.bin.nb, 255 if inv else 0)
@@ -228,7 +223,7 @@ class Decoder:
                 xi = int(x)
                 yi = int(y)
                 bit = 0
-                if 0 <= xi < w and 0 <= yi < h and img[yi * w + xi] == dark:
+                if 0 <= xi < w and 0 <= yi < h and pixel(img, w, xi, yi) == dark:
                     bit = 1
                 v = (v << 1) | bit
             bits.append(v)
@@ -437,18 +432,15 @@ stats = {"decodes": 0, FAULT_MEMORY: 0, FAULT_ERROR: 0}
 last_fault = None
 
 
-def decode(buf, width, height, inplace=False):
+def decode(buf, width, height):
     """Decode every QR symbol in an 8-bit grayscale frame; never raises.
-
-    inplace=True overwrites the frame with its binarized image (0/1) instead
-    of allocating a second frame-sized buffer (for small heaps). When it
-    returns [] because it ran out of memory (or failed), `last_fault` says
+    The frame is only read. When it returns [] because it ran out of memory (or failed), `last_fault` says
     so and `stats` counts it."""
     global last_fault
     stats["decodes"] += 1
     last_fault = None
     try:
-        return _decode(buf, width, height, inplace)
+        return _decode(buf, width, height)
     except MemoryError:
         last_fault = FAULT_MEMORY
     except Exception:
@@ -457,7 +449,7 @@ def decode(buf, width, height, inplace=False):
     return []
 
 
-def _decode(buf, width, height, inplace):
+def _decode(buf, width, height):
     if not isinstance(width, int) or not isinstance(height, int):
         return []
     if width < _MIN_SIDE or height < _MIN_SIDE or width > 8192 or height > 8192:
@@ -468,11 +460,9 @@ def _decode(buf, width, height, inplace):
     except TypeError:  # not a buffer: nothing to read, not a fault
         return []
     d = _cache[0]
-    if inplace and not isinstance(buf, bytearray):
-        return []
-    if d is None or d.w != width or d.h != height or d.inplace != inplace:
+    if d is None or d.w != width or d.h != height:
         _cache[0] = None
         d = None
-        d = Decoder(width, height, inplace=inplace)
+        d = Decoder(width, height)
         _cache[0] = d
     return d.decode(buf)

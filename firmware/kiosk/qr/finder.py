@@ -42,7 +42,7 @@ def _scan(img: ptr8, hits: ptr32, prm: ptr32) -> int:
         r4 = 0
         nr = 0
         cur = 0
-        if int(img[o]) == dark:
+        if ((int(img[o >> 3]) >> (o & 7)) & 1) == dark:
             cur = 1
         run = 0
         x = 0
@@ -50,7 +50,7 @@ def _scan(img: ptr8, hits: ptr32, prm: ptr32) -> int:
             d = 1 - cur
             if x < w:
                 d = 0
-                if int(img[o + x]) == dark:
+                if ((int(img[(o + x) >> 3]) >> ((o + x) & 7)) & 1) == dark:
                     d = 1
             if d == cur:
                 run += 1
@@ -117,7 +117,7 @@ def _cross(img: ptr8, prm: ptr32) -> int:
     maxr = int(prm[7])
     if cx < 0 or cy < 0 or cx >= w or cy >= h:
         return 0
-    if int(img[cy * w + cx]) != dark:
+    if ((int(img[(cy * w + cx) >> 3]) >> ((cy * w + cx) & 7)) & 1) != dark:
         return 0
     # backwards: centre dark, light, dark
     c2 = 0
@@ -125,33 +125,33 @@ def _cross(img: ptr8, prm: ptr32) -> int:
     c0 = 0
     x = cx
     y = cy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) == dark and c2 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) == dark and c2 <= maxr:
         c2 += 1
         x -= dx
         y -= dy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) != dark and c1 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) != dark and c1 <= maxr:
         c1 += 1
         x -= dx
         y -= dy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) == dark and c0 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) == dark and c0 <= maxr:
         c0 += 1
         x -= dx
         y -= dy
     back = c2
     x = cx + dx
     y = cy + dy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) == dark and c2 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) == dark and c2 <= maxr:
         c2 += 1
         x += dx
         y += dy
     fwd = c2 - back
     c3 = 0
     c4 = 0
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) != dark and c3 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) != dark and c3 <= maxr:
         c3 += 1
         x += dx
         y += dy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) == dark and c4 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) == dark and c4 <= maxr:
         c4 += 1
         x += dx
         y += dy

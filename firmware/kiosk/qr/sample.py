@@ -85,7 +85,7 @@ def _grid(img: ptr8, out: ptr8, prm: ptr32, thr: ptr8) -> int:
                 py = Y // W
                 if px >= 0 and py >= 0 and px < w and py < h:
                     if mode == 0:
-                        if int(img[py * w + px]) == dark:
+                        if ((int(img[(py * w + px) >> 3]) >> ((py * w + px) & 7)) & 1) == dark:
                             v = 1
                     else:
                         g = int(img[py * w + px])
@@ -168,7 +168,7 @@ def _search(img: ptr8, prm: ptr32) -> int:
                     py = (cy + i * uy + j * vy) >> 8
                     if px >= 0 and py >= 0 and px < w and py < h:
                         d = 0
-                        if int(img[py * w + px]) == dark:
+                        if ((int(img[(py * w + px) >> 3]) >> ((py * w + px) & 7)) & 1) == dark:
                             d = 1
                         if m == half - 1:
                             if d == 0:
@@ -214,7 +214,7 @@ def _runs(img: ptr8, prm: ptr32) -> int:
         py = y >> 8
         d = 0
         if px >= 0 and py >= 0 and px < w and py < h:
-            if int(img[py * w + px]) == dark:
+            if ((int(img[(py * w + px) >> 3]) >> ((py * w + px) & 7)) & 1) == dark:
                 d = 1
         if d == 1 and prev == 0:
             runs += 1
@@ -245,7 +245,7 @@ def _edge(img: ptr8, prm: ptr32) -> int:
         py = y >> 8
         d = 0
         if px >= 0 and py >= 0 and px < w and py < h:
-            if int(img[py * w + px]) == dark:
+            if ((int(img[(py * w + px) >> 3]) >> ((py * w + px) & 7)) & 1) == dark:
                 d = 1
         if state == 0 and d == 0:
             state = 1
