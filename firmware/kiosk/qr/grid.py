@@ -34,16 +34,27 @@ def _dist(p, q):
 
 def triples(centers):
     cs = sorted(centers, key=lambda c: -c.count)[:_MAX_CANDIDATES]
-    out = []
+    # only the best _MAX_TRIPLES are kept while ranking (in order, ties in
+    # the order met): a list of every candidate (up to 560) would be live
+    # between the float garbage of the ranking and fragment a small heap
+    best = []
     n = len(cs)
     for i in range(n):
         for j in range(i + 1, n):
             for k in range(j + 1, n):
                 t = _rank(cs[i], cs[j], cs[k])
-                if t is not None:
-                    out.append(t)
-    out.sort(key=lambda t: t[0])
-    return [t[1] for t in out[:_MAX_TRIPLES]]
+                if t is None:
+                    continue
+                score = t[0]
+                m = len(best)
+                if m >= _MAX_TRIPLES and score >= best[m - 1][0]:
+                    continue
+                while m > 0 and best[m - 1][0] > score:
+                    m -= 1
+                best.insert(m, t)
+                if len(best) > _MAX_TRIPLES:
+                    best.pop()
+    return [t[1] for t in best]
 
 
 def _rank(p, q, r):
