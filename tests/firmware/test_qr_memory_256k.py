@@ -20,6 +20,16 @@ def _hex(b):
     return "".join("%02x" % c for c in b)
 
 
+def _sum(frame):
+    # a position-weighted checksum that allocates nothing frame-sized
+    s = 0
+    k = 0
+    for b in frame:
+        s = (s + b * (k % 251 + 1)) & 0xFFFFFF
+        k += 1
+    return s
+
+
 def test_320x240_frame_in_256k():
     path = repo_path("..", "shared", "corpus", "qr", "pgm", "zxing-qrcode-3-01.pgm")
     frame = bytearray(320 * 240)
@@ -34,11 +44,11 @@ def test_320x240_frame_in_256k():
         for y in range(240):
             f.readinto(mv[y * 320 + 40 : y * 320 + 280])
     gc.collect()
-    keep = bytes(frame[:4096])
+    keep = _sum(frame)
     syms = decoder.decode(frame, 320, 240)
     eq(len(syms), 1)
     eq(_hex(syms[0].data).startswith("687474703a2f2f61726e6175642e"), True)
-    eq(bytes(frame[:4096]), keep)  # the frame is only read
+    eq(_sum(frame), keep)  # the frame is only read
     # its negative reads as a light-on-dark code: decoding it exercises the
     # inverted pass and reuses every buffer
     for i in range(len(frame)):

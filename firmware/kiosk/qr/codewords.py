@@ -31,24 +31,26 @@ def _mask_bit(mask, i, j):
     return (((i + j) & 1) + p % 3) & 1 == 0
 
 
-def _mask_table(mask, dim):
-    """Bytearray dim*dim with 1 where the mask flips a module."""
-    t = bytearray(dim * dim)
+def _mask_table(mask, dim, t):
+    """Fill t (dim*dim) with 1 where the mask flips a module, else 0."""
     k = 0
     for i in range(dim):
         for j in range(dim):
-            if _mask_bit(mask, i, j):
-                t[k] = 1
+            t[k] = 1 if _mask_bit(mask, i, j) else 0
             k += 1
     return t
 
 
-def read_raw(grid, version, mask, fmask=None):
-    """Raw (interleaved) codewords as a bytearray."""
+def read_raw(grid, version, mask, work=None):
+    """Raw (interleaved) codewords as a bytearray. `work` (a bytearray of at
+    least 2*dim*dim, e.g. the decoder's, reused from read to read) receives
+    the function and mask tables; without it they are allocated."""
     dim = V.dimension(version)
-    if fmask is None:
-        fmask = V.function_mask(version)
-    mt = _mask_table(mask, dim)
+    n = dim * dim
+    if work is None or len(work) < 2 * n:
+        work = bytearray(2 * n)
+    fmask = V.function_mask(version, work)
+    mt = _mask_table(mask, dim, memoryview(work)[n:])
     total = V.total_codewords(version)
     out = bytearray(total)
     n = 0
@@ -108,8 +110,8 @@ def deinterleave(raw, version, level):
     return blks, ecb
 
 
-def extract(grid, version, level, mask):
-    raw = read_raw(grid, version, mask)
+def extract(grid, version, level, mask, work=None):
+    raw = read_raw(grid, version, mask, work)
     blks, ecb = deinterleave(raw, version, level)
     fixed = 0
     out = bytearray()

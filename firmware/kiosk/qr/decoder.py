@@ -25,6 +25,11 @@ _MAX_CLIMB = const(96)
 _CLIMB_PCT = const(36)
 _MAX_TEMPLATES = const(4)
 _BOX_DIM = const(45)
+# Buffers for symbols up to this module count (version 10) are allocated
+# with the decoder, before a decode scatters its small objects over the heap
+# (a larger symbol grows them): in a small heap a few KB allocated mid-decode
+# may find no free run long enough although the heap has tens of KB free.
+_PREALLOC_DIM = const(57)
 
 
 class Symbol:
@@ -58,8 +63,9 @@ class Decoder:
         self.budget = budget_ms
         self.bin = Binarizer(width, height)
         self.finder = FinderScanner(width, height)
-        self.sampler = Sampler(width, height)
+        self.sampler = Sampler(width, height, _PREALLOC_DIM)
         self._tmpl = {}
+        self._work = bytearray(2 * _PREALLOC_DIM * _PREALLOC_DIM)  # codewords' function and mask tables
         self._fmt = None
 
     def decode(self, frame):
@@ -190,7 +196,10 @@ class Decoder:
             fmts.append((best[0], best[1]))
         for level, mask in fmts:
             try:
-                data, fixed = codewords.extract(g, ver, level, mask)
+                if len(self._work) < 2 * dim * dim:
+                    self._work = b""  # freed first (no None left behind if the next allocation fails)
+                    self._work = bytearray(2 * dim * dim)
+                data, fixed = codewords.extract(g, ver, level, mask, self._work)
                 text, raw = segments.parse(data, ver)
                 break
             except QRError:

@@ -279,19 +279,21 @@ def mismatch(g, t):
 
 
 class Sampler:
-    def __init__(self, width, height):
+    def __init__(self, width, height, dim=0):
         self.w = width
         self.h = height
         self.prm = array.array("i", bytes(4 * 22))
         self.gray = None  # (frame, thresholds, bw, nb, inv) for grey sampling
-        self.out = bytearray(0)
+        # grids up to dim x dim without allocating during a decode (grown
+        # when a larger one is sampled)
+        self.out = bytearray(dim * dim)
 
     def grid(self, img, H, dim, dark):
         """Sample dim x dim modules; return (grid memoryview, missed count)."""
         if dim > _MAX_DIM:
             return memoryview(self.out)[:0], dim * dim
         if len(self.out) < dim * dim:
-            self.out = None
+            self.out = b""  # freed first (no None left behind if the next allocation fails)
             self.out = bytearray(dim * dim)
         miss = self._cell(img, H, dim, dark, 0, dim, 0, dim)
         return memoryview(self.out)[: dim * dim], miss
@@ -301,7 +303,7 @@ class Sampler:
         if dim > _MAX_DIM:
             return memoryview(self.out)[:0], dim * dim
         if len(self.out) < dim * dim:
-            self.out = None
+            self.out = b""  # freed first (no None left behind if the next allocation fails)
             self.out = bytearray(dim * dim)
         miss = 0
         for H, r0, r1, c0, c1 in cells:

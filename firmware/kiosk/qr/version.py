@@ -136,10 +136,15 @@ def decode_version(bits_a, bits_b):
     return best + 7
 
 
-def function_mask(version):
-    """bytearray dim*dim, 1 where a module is a function pattern."""
+def function_mask(version, m=None):
+    """dim*dim bytes, 1 where a module is a function pattern: a new
+    bytearray, or written over the first dim*dim bytes of `m`."""
     dim = dimension(version)
-    m = bytearray(dim * dim)
+    if m is None:
+        m = bytearray(dim * dim)
+    else:
+        for i in range(dim * dim):
+            m[i] = 0
 
     def rect(x0, y0, w, h):
         for y in range(y0, y0 + h):
