@@ -65,6 +65,8 @@ class Decoder:
         self.finder = FinderScanner(width, height)
         self.sampler = Sampler(width, height, _PREALLOC_DIM)
         self._tmpl = {}
+        # the templates' memory, one slot per cached version
+        self._slots = [bytearray(_PREALLOC_DIM * _PREALLOC_DIM) for _ in range(_MAX_TEMPLATES)]
         self._work = bytearray(2 * _PREALLOC_DIM * _PREALLOC_DIM)  # codewords' function and mask tables
         self._fmt = None
 
@@ -158,8 +160,17 @@ class Decoder:
         if t is None:
             if len(self._tmpl) >= _MAX_TEMPLATES:
                 self._tmpl.clear()
-            tm = V.function_template(ver)
-            t = (tm, len(tm) - tm.count(b"\x02"))
+            n = V.dimension(ver) ** 2
+            slot = len(self._tmpl)
+            if len(self._slots[slot]) < n:  # a symbol above _PREALLOC_DIM
+                self._slots[slot] = b""
+                self._slots[slot] = bytearray(n)
+            tm = memoryview(V.function_template(ver, self._slots[slot]))[:n]
+            known = 0
+            for v in tm:
+                if v != 2:
+                    known += 1
+            t = (tm, known)
             self._tmpl[ver] = t
         return t
 

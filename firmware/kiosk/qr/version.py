@@ -208,12 +208,16 @@ def read_version_bits(grid, dim):
     return a, b
 
 
-def function_template(version):
-    """bytearray dim*dim: the known value (0 light, 1 dark) of every finder,
+def function_template(version, t=None):
+    """dim*dim bytes: the known value (0 light, 1 dark) of every finder,
     separator, timing, alignment and dark module; 2 where the module carries
-    data, format or version information."""
+    data, format or version information. A new bytearray, or written over
+    the first dim*dim bytes of `t`."""
     dim = dimension(version)
-    t = bytearray(b"\x02" * (dim * dim))
+    if t is None:
+        t = bytearray(dim * dim)
+    for i in range(dim * dim):
+        t[i] = 2
 
     def finder(x0, y0):
         for y in range(-1, 8):
