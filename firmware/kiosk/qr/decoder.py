@@ -9,6 +9,7 @@ symbols), with a few module counts and with/without the alignment pattern.
 A time budget bounds the work on hostile frames.
 """
 
+import gc
 import time
 
 from micropython import const
@@ -56,6 +57,23 @@ class Symbol:
 BUDGET_MS = 2000
 
 
+def _copy(b):
+    return bytes(memoryview(b)) if isinstance(b, (bytes, bytearray)) else b
+
+
+def _compact(syms):
+    """The symbols again, copied after a collection: the copies go to the
+    lowest free holes, and the originals (made wherever the decode's
+    garbage left room) no longer split the free heap into pieces too small
+    for the verdict's buffers."""
+    gc.collect()
+    out = []
+    for s in syms:
+        corners = [(x * 1.0, y * 1.0) for x, y in s.corners]
+        out.append(Symbol(_copy(s.data), _copy(s.raw), s.version, s.ec, s.mask, corners, s.mirrored, s.inverted, s.fixed))
+    return out
+
+
 class Decoder:
     def __init__(self, width, height, budget_ms=None):
         self.w = width
@@ -74,9 +92,16 @@ class Decoder:
         budget = self.budget if self.budget is not None else BUDGET_MS
         self.deadline = time.ticks_add(time.ticks_ms(), budget)
         try:
-            return self._decode(frame)
+            out = self._decode(frame)
+            self._refined = None
+            self._fmt = None
+            return _compact(out) if out else out
         finally:
             self.sampler.gray = None  # drop the reference to the frame
+            # and this decode's small objects, which would split the free
+            # heap the verdict needs in one piece (e.g. the inflate buffer)
+            self._refined = None
+            self._fmt = None
 
     def _decode(self, frame):
         out = []
