@@ -12,7 +12,7 @@ SYSSTAMP := $(VENV)/.sysdeps
 BENCHSTAMP := $(VENV)/.bench
 JOBS   ?= 2
 
-.PHONY: venv sysdeps demo test test-firmware test-host test-m32 m32 mpy bench clean
+.PHONY: venv sysdeps demo test test-firmware test-host test-m32 m32 mpy flash package-json bench clean
 
 $(STAMP): host_tools/requirements.lock host_tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,28 @@ m32: venv sysdeps
 
 test-m32: m32
 	$(BIN)/pytest -q -n $(JOBS) tests/m32
+
+# Device builds (docs/boards.md). `make mpy` stages every board's device tree
+# under build/dev/BOARD: modules compiled to .mpy for its architecture
+# (xtensawin for the ESP32-S3 boards), the generated pin table, data files,
+# main.py/boot.py; `make mpy BOARD=xiao_s3sense` one board.
+# `make flash BOARD=esp32s3_eye PORT=/dev/ttyACM0 [IMAGE=fw.bin] [FONT=kiosk.fnt]`
+# deploys and verifies (esptool, mpremote); BOARD=qemu_m7 needs no PORT:
+# it builds the emulated board's ROMFS image, verifies it on the board and
+# boots it (needs `make m32`).
+DEV_BOARDS := esp32s3_eye freenove_s3cam xiao_s3sense qemu_m7
+mpy: venv
+	@for b in $(or $(BOARD),$(DEV_BOARDS)); do \
+	  $(BIN)/kioskctl flash --board $$b --stage-only || exit 1; done
+
+# firmware/package.json (mip) from the manifests; tests/boards checks it is current
+package-json: venv
+	$(BIN)/python -c "from kioskctl import devbuild; open('firmware/package.json', 'w').write(devbuild.package_json_text())"
+
+flash: venv $(if $(filter qemu_m7,$(BOARD)),m32)
+	@test -n "$(BOARD)" || { echo "make flash BOARD=<$(DEV_BOARDS)> PORT=<serial port>" >&2; exit 2; }
+	$(BIN)/kioskctl flash --board $(BOARD) $(if $(PORT),--port $(PORT)) $(if $(IMAGE),--image $(IMAGE)) \
+	  $(if $(FONT),--font $(FONT)) $(FLASH_ARGS)
 
 test-firmware: venv
 	$(BIN)/pytest -q -n $(JOBS) tests/firmware tests/test_mpy_cross.py

@@ -24,6 +24,7 @@ BENCHES = [
     ("serial_pull.py", [], ["--records", "5000"]),
     ("ui_timing.py", [], ["--n", "6"]),
     ("fuzz.py", ["--count", "1000000", "--procs", "2"], ["--count", "20000"]),
+    ("attacks.py", [], ["--quick"]),
 ]
 
 

@@ -47,8 +47,21 @@ def blocks_for(n):
     return max(64, n * 32 // BLOCK * 5 // 4 + 64)
 
 
+def _admin_key():
+    """A throwaway admin key: the pull signs its ACKs as a real admin's would."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from kioskctl import bundle
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key, bundle.point_of(key).hex()
+
+
+ADMIN, ADMIN_PUB = _admin_key()
+
+
 def start_kiosk(image, n, device_path, scans):
-    proc = mp.popen(SERVE, [image, blocks_for(n), device_path, scans], heapsize="4M",
+    proc = mp.popen(SERVE, [image, blocks_for(n), device_path, scans, 0, ADMIN_PUB], heapsize="4M",
                     stdout=subprocess.PIPE, text=True)
     if not proc.stdout.readline().startswith("READY"):
         raise SystemExit("kiosk did not start")
@@ -97,7 +110,7 @@ def scenario(name, base, n, folder, baud=None, faults=False, window=3, batch=64)
     port = transport.open_port(bridge.host_path)
     t0 = time.monotonic()
     try:
-        s = pull.pull(port, store, progress=False, window=window, batch=batch,
+        s = pull.pull(port, store, ack_key=ADMIN, progress=False, window=window, batch=batch,
                           reopen=lambda: transport.open_port(bridge.host_path, wait=10), log=lambda m: None)
     finally:
         stop.set()

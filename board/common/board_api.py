@@ -52,6 +52,20 @@ class Board:
         `read(n)`, `write(b)` and a `poll(timeout_ms)` -> bool for readiness."""
         return None
 
+    def get_network(self):
+        """Wi-Fi for the uplink: an object with `connect(ssid, password)`,
+        `isconnected()` and `status()` -> one short line, or None (no Wi-Fi)."""
+        return None
+
+    def get_watchdog(self, timeout_ms):
+        """A started hardware watchdog with `feed()` that resets the board
+        unless fed within timeout_ms, or None when the board has none."""
+        return None
+
+    def reset_cause(self):
+        """Why the board last started: "watchdog", "power" or None (unknown)."""
+        return None
+
     def maintenance(self):
         """True when a technician asks for the REPL at power-up (e.g. BOOT held):
         main.py then returns instead of starting the app."""

@@ -20,6 +20,7 @@ _POLL_MS = const(10)
 
 
 class UartScanner:
+    waits = True  # idles until a person scans: not a stall (kiosk.app.watchdog)
 
     def __init__(self, uart, max_line=_MAX_LINE):
         self.uart = uart

@@ -11,12 +11,16 @@ What stands in for each device (docs/boards-qemu.md):
   `repeat_ms` (people keep coming to the door);
 - clock: no RTC on this machine: unset until provisioning sets it
   (tickclock);
-- no display, LED or buzzer.
+- no display, LED or buzzer;
+- BOOT button: a flag in the power-on block the host loads
+  (`qemu.start(..., boot_held=True)`): main.py then returns to the REPL, as
+  on the ESP32 boards, so `kioskctl flash` can verify what is on the board.
 
     board = kboard.create(frames="/rom/frames", repeat_ms=2000, flash_kb=256)
 
-A crash report (crash.txt, written by kiosk.app.main.run_forever) is printed
-on the UART before reset() ends the emulator, since the RAM flash goes with it.
+The newest crash record (the ring kiosk.app.crashlog keeps under /flash/crash)
+is printed on the UART before reset() ends the emulator, since the RAM flash
+goes with it (so the crash streak, and safe mode, never build up here).
 """
 
 import board_api
@@ -24,6 +28,10 @@ import board_api
 _BLOCK = const(4096)
 _FLASH_KB = const(256)
 _REPEAT_MS = const(2000)
+_CFG = const(0x60BFFFC0)  # the host's power-on block (kioskctl.qemu.config_block)
+_CFG_MAGIC = const(0x4746434B)  # "KCFG"
+_CFG_FLAGS = const(40)  # u32 after magic, heap and entropy
+_FLAG_BOOT = const(1)  # the BOOT button held at power-on (`kioskctl flash` verifies then)
 
 
 class QemuBoard(board_api.Board):
@@ -61,6 +69,12 @@ class QemuBoard(board_api.Board):
         self._mounted = "/flash"
         return self._mounted
 
+    def maintenance(self):
+        """BOOT held at power-on: a flag in the host's configuration block."""
+        import machine
+
+        return machine.mem32[_CFG] == _CFG_MAGIC and bool(machine.mem32[_CFG + _CFG_FLAGS] & _FLAG_BOOT)
+
     def get_serial(self):
         from usbserial import UsbSerial
 
@@ -72,9 +86,11 @@ class QemuBoard(board_api.Board):
 
         if self._mounted:
             try:
-                with open(self._mounted + "/crash.txt") as f:
-                    sys.stdout.write("\r\nkiosk crash:\r\n" + f.read())
-            except OSError:
+                from kiosk.app.crashlog import CrashLog
+
+                for text in CrashLog(self._mounted).records()[-1:]:
+                    sys.stdout.write("\r\nkiosk crash:\r\n" + text)
+            except Exception:  # noqa: BLE001 - the report is a courtesy: reset anyway
                 pass
         machine.reset()  # ends the emulator (semihosting exit)
 

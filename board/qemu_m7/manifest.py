@@ -6,11 +6,11 @@
 # Paths are relative to this file. main.py is not frozen: it ships in the
 # ROMFS image (/rom/main.py runs at power-on), so a bare board gives a REPL.
 include("$(MPY_DIR)/extmod/asyncio")
-package("kiosk", base_path="../../firmware")
+include("../../firmware/kiosk")
 # G's comb table as frozen bytes (host_tools/scripts/gen_gtable.py, run by make)
 module("kiosk/crypto/gtab.py", base_path="../../build/gen")
 module("board_api.py", base_path="../common")
 module("flashdev.py", base_path="../sim")  # the NOR flash model, here on a bytearray
 module("pgm.py", base_path="../sim")  # bounded PGM reader (frames in ROMFS)
-module("usbserial.py", base_path="../esp32s3_eye")  # stdin/stdout as the serial link
+module("usbserial.py", base_path="../common")  # stdin/stdout as the serial link
 freeze(".", ("kboard.py", "romframes.py", "tickclock.py"))

@@ -1,7 +1,8 @@
 # Simulator entry: the kiosk app on the unix port, one JSON line per scan.
 # micropython run_kiosk.py OPTIONS_JSON_FILE   (a file: long arguments crash the unix port)
 # options: inputs, flash, flash_blocks, at, serial, png_dir, font_dir, serve, watch,
-#          install: {"trust": path, "policy": path, "device": path, "secret_hex": str}
+#          install: {"trust": path, "policy": path, "device": path, "secret_hex": str,
+#                    "admin_hex": str (admin public key: the key that may acknowledge records)}
 # "install" is the simulator's factory step: it copies host files into
 # /flash/config before boot (real kiosks are provisioned over serial), and the
 # simulator accepts such an unsigned trust store when no signed bundle exists.
@@ -35,6 +36,12 @@ def install(root, spec):
     if spec.get("secret_hex"):
         with open(root + "/config/secret.bin", "wb") as f:
             f.write(binascii.unhexlify(spec["secret_hex"]))
+    if spec.get("admin_hex") and spec.get("device"):
+        from kiosk.config import atomic, state
+
+        with open(spec["device"]) as f:
+            st = state.State({"device_id": json.load(f)["device_id"], "admin": spec["admin_hex"]})
+        atomic.write(root + "/config/" + state.NAME, st.to_bytes())
 
 
 def report(v, info):

@@ -83,9 +83,12 @@ def _evaluate(payload, trust, policy, now, revoked, temperature):
     v.key_index = key.index
     v.exp = token.exp
     v.cti = token.cti
-    if revoked is not None and token.cti is not None and revoked.contains(key.kid, token.cti):
-        v.reason = "revoked"
-        return v
+    if revoked is not None:
+        from kiosk.policy import dcc
+
+        if revoked.contains_any(key.kid, dcc.revocation_ids(token)):
+            v.reason = "revoked"
+            return v
     if now is None:
         v.reason = "clock_unset"
         return v

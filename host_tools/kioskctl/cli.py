@@ -30,6 +30,7 @@ COMMANDS = [
     "kioskctl.cmd_report",
     "kioskctl.cmd_provision",
     "kioskctl.cmd_qemu",
+    "kioskctl.cmd_flash",
 ]
 
 

@@ -31,6 +31,8 @@ def register(sub):
     s.add_argument("--policy", metavar="JSON_FILE", help="venue policy (default: the venue type's defaults)")
     s.add_argument("--admin-pub", required=True, metavar="PEM", help="admin public key: signs every later change")
     s.add_argument("--operator-pub", required=True, metavar="PEM", help="operator public key: signs trust bundles and revocation lists")
+    s.add_argument("--collector-pub", action="append", default=[], metavar="PEM",
+                   help="collector public key that may acknowledge (delete) pulled records; repeatable, up to 8")
     s.add_argument("--bundle", metavar="KTB", help="signed trust bundle (kioskctl trust bundle)")
     s.add_argument("--secret-file", required=True, metavar="FILE", help="venue secret, 16..64 bytes")
     s.add_argument("--clock", default="now", help="ISO 8601 time or 'now' (default)")
@@ -54,6 +56,7 @@ def register(sub):
     g.add_argument("--clock", metavar="ISO|now")
     g.add_argument("--new-admin-pub", metavar="PEM")
     g.add_argument("--new-operator-pub", metavar="PEM")
+    g.add_argument("--collectors", nargs="*", metavar="PEM", help="replace the collector keys (none: remove them all)")
     c.add_argument("--back", action="store_true", help="with --clock: allow setting the clock before the last scan")
     c.set_defaults(func=cmd_set)
 
@@ -103,6 +106,14 @@ def _secret(path):
     return s
 
 
+def _collectors(paths):
+    from kioskctl import bundle
+
+    if len(paths) > 8:
+        raise KioskError("at most 8 collector keys, %d given" % len(paths))
+    return [bundle.load_public_point(p) for p in paths]
+
+
 def _wifi_pass(path):
     return read_file(path, 256).decode("utf-8").strip()
 
@@ -126,6 +137,7 @@ def cmd_setup(args):
         policy=_policy(args.policy, args.venue_type),
         admin=bundle.load_public_point(args.admin_pub),
         operator=bundle.load_public_point(args.operator_pub),
+        collectors=_collectors(args.collector_pub),
         secret=_secret(args.secret_file),
         clock=parse_time(args.clock),
         bundle_data=data,
@@ -161,6 +173,7 @@ def cmd_info(args):
         print("DAMAGED    %s" % info["damaged"])
     print("venue      %s %s (%s)" % (show(v.get("id")), show(v.get("name")), show(v.get("type"))))
     print("admin key  %s   operator key %s" % (show(info.get("admin_kid")), show(info.get("operator_kid"))))
+    print("collectors %s" % (", ".join(info.get("collector_kids") or []) or "none (only the admin key acknowledges records)"))
     if b.get("exp") is not None:
         print("trust      bundle seq %s, %s, expires %s, grace %.1f h" % (
             b.get("seq"), b.get("status"), when(b.get("exp")), (b.get("grace") or 0) / 3600.0))
@@ -186,6 +199,8 @@ def cmd_set(args):
         op, a = "wifi", {"ssid": args.wifi[0], "password": _wifi_pass(args.wifi[1])}
     elif args.clock:
         op, a = "clock", {"time": parse_time(args.clock), "back": bool(args.back)}
+    elif args.collectors is not None:
+        op, a = "collectors", {"collectors": _collectors(args.collectors)}
     elif args.new_admin_pub:
         op, a = "admin", {"admin": bundle.load_public_point(args.new_admin_pub)}
     else:

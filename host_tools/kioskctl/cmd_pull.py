@@ -3,7 +3,9 @@
 Records go into a host store (SQLite, WAL, synchronous=FULL: each commit is
 fsync'ed) keyed by (log id, seq) before the kiosk is told it may delete them,
 so a pulled cable, a crash or a second pull never loses or duplicates a
-record. `--format csv|jsonl|sqlite -o FILE` exports what this pull brought
+record. The kiosk deletes records only on an ACK signed with the admin or a
+collector key (`--ack-key`); without it records are pulled and stored, and
+the kiosk keeps them. `--format csv|jsonl|sqlite -o FILE` exports what this pull brought
 (or `--all`: everything stored for that kiosk). Gaps in sequence numbers and
 the kiosk's count of records it could not write (flash full) are reported.
 """
@@ -24,7 +26,8 @@ def register(sub):
     p.add_argument("--format", choices=("csv", "jsonl", "sqlite"), help="export format (needs -o)")
     p.add_argument("-o", "--output", help="export file ('-' for stdout with csv/jsonl)")
     p.add_argument("--all", action="store_true", help="export every stored record of this kiosk, not just new ones")
-    p.add_argument("--no-ack", action="store_true", help="do not let the kiosk delete what was pulled")
+    p.add_argument("--ack-key", metavar="PEM", help="admin or collector private key: lets the kiosk delete what was stored")
+    p.add_argument("--no-ack", action="store_true", help="with --ack-key: still do not let the kiosk delete what was pulled")
     p.add_argument("--reconnect", type=float, default=20.0, help="seconds to wait for a lost port to return (default 20)")
     p.add_argument("--batch", type=int, default=64, help="records per READ (default 64)")
     p.add_argument("--window", type=int, default=3, help="READs in flight (default 3)")
@@ -35,6 +38,11 @@ def register(sub):
 def cmd_pull(args):
     if (args.format is None) != (args.output is None):
         raise UsageError("--format and -o go together")
+    ack_key = None
+    if args.ack_key and not args.no_ack:
+        from kioskctl.ackauth import load_key
+
+        ack_key = load_key(args.ack_key)
     path = args.port or find_port()
     store = Store(args.store)
     port = open_port(path, args.baud)
@@ -50,13 +58,15 @@ def cmd_pull(args):
 
     s = None
     try:
-        s = pull(port, store, ack=not args.no_ack, batch=args.batch, window=args.window,
+        s = pull(port, store, ack_key=ack_key, batch=args.batch, window=args.window,
                  progress=not args.quiet, reopen=reopen, log=log)
         gaps = store.gaps()
         span = "seq %d..%d" % (s["first"], s["last"]) if s["last"] >= s["first"] else "nothing unacknowledged"
         log("pulled %d new records from %s (log %08x, %s) in %.1f s; %d duplicates ignored%s" % (
             s["new"], s["device"], s["log_id"], span, s["seconds"],
-            s["duplicates"], "" if args.no_ack else "; kiosk may now delete up to seq %d" % s["acked"]))
+            s["duplicates"], "" if ack_key is None else "; kiosk may now delete up to seq %d" % s["acked"]))
+        if ack_key is None:
+            log("nothing acknowledged: the kiosk keeps these records (pull with --ack-key ADMIN_OR_COLLECTOR_KEY to let it delete them)")
         if gaps:
             shown = ", ".join("%d-%d" % g if g[0] != g[1] else str(g[0]) for g in gaps[:10])
             log("gaps in sequence numbers (records the kiosk never stored or lost): %s%s" % (

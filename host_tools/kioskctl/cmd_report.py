@@ -89,7 +89,7 @@ def cmd_report(args):
         store = Store(args.store)
         port = open_port(args.port)
         try:
-            pull(port, store, ack=False, progress=False)
+            pull(port, store, progress=False)  # no key: read-only, nothing acknowledged
         finally:
             store.close()
             port.close()

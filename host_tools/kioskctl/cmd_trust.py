@@ -1,4 +1,4 @@
-"""kioskctl trust build|bundle|revoke|inspect|push: issuer keys, signed bundles,
+"""kioskctl trust build|bundle|revoke|dcc-hashes|inspect|push: issuer keys, signed bundles,
 revocation lists (docs/trust-store.md, docs/provisioning.md)."""
 
 import os
@@ -37,12 +37,15 @@ def register(sub):
     r.add_argument("--key", required=True, metavar="PEM", help="operator private key")
     r.add_argument("--seq", required=True, type=int)
     r.add_argument("--base", metavar="KRV", help="previous list: its entries are kept, and --delta is made from it")
-    r.add_argument("--add", nargs="+", default=[], metavar="FILE", help="files of 'KID_HEX CTI_HEX' lines to revoke")
-    r.add_argument("--remove", nargs="+", default=[], metavar="FILE", help="files of 'KID_HEX CTI_HEX' lines to un-revoke")
+    r.add_argument("--add", nargs="+", default=[], metavar="FILE", help="files of 'KID_HEX CTI_HEX' or 'KID_HEX sha256:HASH_HEX' lines to revoke")
+    r.add_argument("--remove", nargs="+", default=[], metavar="FILE", help="files of lines as for --add, to un-revoke")
     r.add_argument("--width", type=int, default=5, help="hash bytes per entry, 4..8 (default 5)")
     r.add_argument("-o", "--out", required=True, metavar="FILE", help="the full list")
     r.add_argument("--delta", metavar="FILE", help="also write the incremental update from --base")
     r.set_defaults(func=cmd_revoke)
+    d = ts.add_parser("dcc-hashes", help="EU revocation hashes (UCI, country+UCI, signature) of DCC payloads")
+    d.add_argument("payloads", nargs="+", metavar="HC1")
+    d.set_defaults(func=cmd_dcc_hashes)
     u = ts.add_parser("push", help="send a bundle or revocation list/delta to a kiosk (admin-signed)")
     u.add_argument("file", help="a .ktb bundle, .krv list or .krd delta")
     u.add_argument("--admin-key", required=True, metavar="PEM")
@@ -119,7 +122,9 @@ def cmd_bundle(args):
     return 0
 
 
-def _pairs(paths):
+def _items(paths):
+    """(kid, cti, digest) from lines 'KID_HEX CTI_HEX' or 'KID_HEX sha256:HASH_HEX'
+    (an EU revocation hash, e.g. from `trust dcc-hashes` or the EU gateway)."""
     out = []
     for path in paths:
         for n, line in enumerate(_read(path).decode("utf-8", "replace").splitlines(), 1):
@@ -127,10 +132,13 @@ def _pairs(paths):
             if not line:
                 continue
             try:
-                kid, cti = line.split()
-                out.append((bytes.fromhex(kid), bytes.fromhex(cti)))
+                kid, ident = line.split()
+                if ident.startswith("sha256:"):
+                    out.append((bytes.fromhex(kid), None, bytes.fromhex(ident[7:])))
+                else:
+                    out.append((bytes.fromhex(kid), bytes.fromhex(ident), None))
             except ValueError:
-                raise KioskError("%s:%d: expected 'KID_HEX CTI_HEX'" % (path, n))
+                raise KioskError("%s:%d: expected 'KID_HEX CTI_HEX' or 'KID_HEX sha256:HASH_HEX'" % (path, n))
     return out
 
 
@@ -149,9 +157,9 @@ def cmd_revoke(args):
     if not 4 <= w <= 8:
         raise KioskError("--width must be 4..8")
     parts = {k: set(v) for k, v in parts.items()}
-    for kid, e in revocation.parts_from_ctis(_pairs(args.add), w).items():
+    for kid, e in revocation.parts_from_ids(_items(args.add), w).items():
         parts.setdefault(kid, set()).update(e)
-    for kid, e in revocation.parts_from_ctis(_pairs(args.remove), w).items():
+    for kid, e in revocation.parts_from_ids(_items(args.remove), w).items():
         parts.get(kid, set()).difference_update(e)
     if base is not None:
         dlt, full = revocation.delta(base, parts, key, args.seq)
@@ -165,6 +173,29 @@ def cmd_revoke(args):
     return 0
 
 
+def cmd_dcc_hashes(args):
+    """One 'KID_HEX sha256:HASH  # KIND' line per hash kind: input for `trust revoke --add`."""
+    from kioskctl import revocation
+
+    for payload in args.payloads:
+        kid, hashes = revocation.dcc_hashes(payload)
+        for kind in revocation.EU_HASH_KINDS:
+            print("%s sha256:%s  # %s" % (kid.hex(), hashes[kind].hex(), kind))
+    return 0
+
+
+def _refuse_expired(path, data):
+    """A bundle past its grace period would be refused by the kiosk: say so here."""
+    from kioskctl import bundle
+    from kioskctl.timeutil import iso
+
+    h, _, _ = bundle.parse_signed(data, bundle.MAGIC)
+    if bundle.status(h, time.time()) == "expired":
+        raise KioskError("%s expired: its grace period ended %s; the kiosk refuses it (seq %d). "
+                         "Sign a new bundle with `kioskctl trust bundle` (docs/trust-store.md)" % (
+                             path, iso(h["exp"] + h.get("grace", 0)), h["seq"]))
+
+
 def cmd_push(args):
     from kioskctl import bundle, provision
 
@@ -173,6 +204,8 @@ def cmd_push(args):
     op = {b"KTB1": "trust", b"KRV1": "revoke", b"KRD1": "revoke"}.get(magic)
     if op is None:
         raise KioskError("%s is not a bundle, revocation list or delta" % args.file)
+    if op == "trust":
+        _refuse_expired(args.file, data)
     from kioskctl.progress import Upload, status
 
     key = bundle.load_private_key(args.admin_key)

@@ -4,7 +4,8 @@ The wire vocabulary is defined once, in the firmware, and the host uses it
 from there: the record struct, reason codes and pseudonym HMAC
 (kiosk.records), the serial protocol's command and status numbers
 (kiosk.link.server, kiosk.provision.wire), the admin command domain and
-names (kiosk.provision.command, .handlers). Those modules import only
+names (kiosk.provision.command, .handlers), the signed ACK message
+(kiosk.records.ackauth). Those modules import only
 `struct`, `binascii`, `hashlib` and `micropython.const`; on the host a
 one-line `micropython` stand-in provides `const`.
 
@@ -36,6 +37,7 @@ from kiosk.link import server as proto  # noqa: E402
 from kiosk.provision import command as admin_command  # noqa: E402
 from kiosk.provision import handlers as prov_handlers  # noqa: E402
 from kiosk.provision import wire as prov  # noqa: E402
+from kiosk.records import ackauth as ack_message  # noqa: E402
 
 # names of the admin-signed commands the firmware accepts
 COMMAND_OPS = tuple(prov_handlers._COMMANDS)
@@ -44,4 +46,4 @@ COMMAND_OPS = tuple(prov_handlers._COMMANDS)
 LANGS = schema.LANGS
 from kiosk.policy import VENUE_TYPES  # noqa: E402
 
-__all__ = ["records", "proto", "prov", "admin_command", "COMMAND_OPS", "schema", "LANGS", "VENUE_TYPES"]
+__all__ = ["records", "proto", "prov", "admin_command", "ack_message", "COMMAND_OPS", "schema", "LANGS", "VENUE_TYPES"]

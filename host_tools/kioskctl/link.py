@@ -4,12 +4,15 @@
     info = link.hello()             # dict: proto, max_records, record_size, log_id, device, firmware
     st = link.stats()               # dict: count, unacked, dropped, capacity, ...
     nxt, recs = link.read(seq, 64)  # recs: list of (seq, 32-byte raw record)
-    link.ack(seq)                   # the host holds every record <= seq durably
+    link.ack(seq, sig)              # the host holds every record <= seq durably
+                                    # (sig: kioskctl.ackauth.sign_ack)
 
 `Puller` runs a pipelined pull (several READs in flight keep a slow line
 busy), resends requests whose answer is lost or corrupt, tracks which
 sequence ranges are covered and hands records to a store; it acknowledges
-only what the store reports durable. Frames are COBS (the PyPI `cobs`
+only what the store reports durable, and only when given a signer (an ACK
+must be signed by the admin or a collector key; without one nothing is
+acknowledged and the kiosk keeps every record). Frames are COBS (the PyPI `cobs`
 package) + CRC32 as in the firmware (kiosk.link.frame); records are decoded by
 the firmware's own kiosk.records (through kioskctl.fw).
 """
@@ -191,8 +194,9 @@ class Link:
     def read(self, from_seq, max_n=64):
         return parse_read(self.request(READ, struct.pack("<IH", from_seq, max_n)))
 
-    def ack(self, seq):
-        return struct.unpack_from("<I", self.request(ACK, struct.pack("<I", seq)))[0]
+    def ack(self, seq, sig):
+        """Ask the kiosk to move its ack cursor to seq; returns the cursor."""
+        return struct.unpack_from("<I", self.request(ACK, struct.pack("<I", seq) + bytes(sig)))[0]
 
 
 def refusal(cmd, status, data):
@@ -219,8 +223,11 @@ class Puller:
     for the contiguous covered prefix. On a lossy line the READ size shrinks
     (halved on each lost answer) and grows back with every good one."""
 
-    def __init__(self, link, store, start, upto, batch=64, window=3, commit_every=1024, progress=None):
+    def __init__(self, link, store, start, upto, batch=64, window=3, commit_every=1024, progress=None,
+                 signer=None):
+        """`signer(seq)` -> 64-byte ACK signature for seq, or None: acknowledge nothing."""
         self.link = link
+        self.signer = signer
         self.store = store
         self.covered = start  # every device record < covered has been received
         self.upto = upto
@@ -324,5 +331,5 @@ class Puller:
         self.store.commit()
         self._since_commit = 0
         top = self.covered - 1
-        if top > self.acked:
-            self.acked = self.link.ack(top)
+        if self.signer is not None and top > self.acked:
+            self.acked = self.link.ack(top, self.signer(top))

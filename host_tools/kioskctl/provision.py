@@ -10,6 +10,11 @@ serial commands (firmware: firmware/kiosk/provision/, docs/provisioning.md).
     client.command(admin_key, "policy", {"policy": {...}})
     client.command(admin_key, "trust", {}, blob=bundle_bytes)
     client.reset(abandon_logs=False)                 # needs the button held
+
+A file (bundle, revocation list) goes as a staged upload: first its size and
+SHA-256 are announced (a signed `stage` command; before first setup an
+unsigned `stage` request), then the chunks, then the signed command that
+installs it, pinning the same hash. Nothing names a file on the kiosk.
 """
 
 import hashlib
@@ -81,7 +86,16 @@ class Client:
             raise Refused(resp.get("error", "?"), resp.get("msg", ""))
         return resp
 
+    def stage(self, data, private_key=None, device_id=None, ctr=None):
+        """Announce the upload of `data`: signed (ctr) on a provisioned kiosk."""
+        size, sha = len(data), hashlib.sha256(data).digest()
+        if private_key is None:
+            return self.request({"op": "stage", "size": size, "sha": sha})
+        raw = sign_command(private_key, device_id, ctr, "stage", {"size": size, "sha": sha})
+        return self.request({"op": "cmd", "cmd": raw})
+
     def upload(self, data, progress=None):
+        """Send the chunks of an announced (staged) upload."""
         off = 0
         if not data:
             raise KioskError("empty file")
@@ -98,14 +112,17 @@ class Client:
         return self.request({"op": "info"})
 
     def setup(self, device_id, venue, policy, admin, operator, secret, clock, bundle_data=None, wifi=None, lang=None,
-              progress=None):
+              progress=None, collectors=()):
         req = {"op": "setup", "device_id": device_id, "venue": venue, "policy": policy,
                "admin": admin, "operator": operator, "secret": secret, "clock": int(clock)}
+        if collectors:
+            req["collectors"] = list(collectors)
         if wifi:
             req["wifi"] = wifi
         if lang:
             req["lang"] = lang
         if bundle_data is not None:
+            self.stage(bundle_data)
             self.upload(bundle_data, progress)
             req["staged"] = True
         self._checking(progress)
@@ -123,14 +140,15 @@ class Client:
             device_id = info["device_id"] if device_id is None else device_id
             ctr = info["ctr"] + 1 if ctr is None else ctr
         args = dict(args)
+        req = {"op": "cmd"}
         if blob is not None:
             args["sha"] = hashlib.sha256(blob).digest()
-        raw = sign_command(private_key, device_id, ctr, op, args)
-        req = {"op": "cmd", "cmd": raw}
-        if blob is not None:
+            self.stage(blob, private_key, device_id, ctr)
+            ctr += 1
             self.upload(blob, progress)
             req["staged"] = True
             self._checking(progress)
+        req["cmd"] = sign_command(private_key, device_id, ctr, op, args)
         return self.request(req)
 
     def reset(self, abandon_logs=False):

@@ -10,10 +10,12 @@ import time
 from kioskctl.errors import DeviceError
 
 
-def pull(port, store, *, ack=True, batch=64, window=3, progress=True, reopen=None, log=print):
+def pull(port, store, *, ack_key=None, batch=64, window=3, progress=True, reopen=None, log=print):
     """Pull every unacknowledged record from an open port into `store`.
-    `reopen()` returns a fresh port after a LinkDown (None: give up).
-    Returns a summary dict."""
+    With `ack_key` (admin or collector private key) the kiosk is told, by a
+    signed ACK, that it may delete what the store holds durably; without it
+    nothing is acknowledged. `reopen()` returns a fresh port after a LinkDown
+    (None: give up). Returns a summary dict."""
     from kioskctl.link import Link, LinkDown, Puller
 
     info = st = puller = bar = link = None
@@ -34,10 +36,14 @@ def pull(port, store, *, ack=True, batch=64, window=3, progress=True, reopen=Non
                         from tqdm import tqdm
 
                         bar = tqdm(total=upto - start + 1, unit="rec", file=sys.stderr, desc="pull %s" % info["device"])
+                    signer = None
+                    if ack_key is not None:
+                        from kioskctl.ackauth import sign_ack
+
+                        dev, log_id = info["device"], info["log_id"]
+                        signer = lambda seq: sign_ack(ack_key, dev, log_id, seq)  # noqa: E731
                     puller = Puller(link, store, start, upto, batch=min(batch, info["max_records"]),
-                                    window=window, progress=bar.update if bar else None)
-                    if not ack:
-                        puller.checkpoint = store.commit
+                                    window=window, progress=bar.update if bar else None, signer=signer)
                 elif hello["log_id"] != info["log_id"]:
                     raise DeviceError("a different kiosk answered after reconnecting")
                 puller.link = link
@@ -59,7 +65,7 @@ def pull(port, store, *, ack=True, batch=64, window=3, progress=True, reopen=Non
     return {
         "device": info["device"], "log_id": info["log_id"], "new": len(store.new),
         "duplicates": store.duplicates, "corrupt": store.corrupt, "dropped_on_kiosk": st["dropped"],
-        "first": start, "last": upto, "acked": puller.acked if ack else st["ack_seq"],
+        "first": start, "last": upto, "acked": puller.acked if ack_key is not None else st["ack_seq"],
         "seconds": time.monotonic() - t0, "reconnects": reconnects, "resends": puller.resends,
         "port": port,
     }

@@ -99,11 +99,16 @@ def make_romfs(folder, out, compile_py=True):
     return out
 
 
-def config_block(heap=None, entropy=None):
-    """The power-on configuration the patched firmware reads (48 bytes)."""
+FLAG_BOOT = 1  # the BOOT button held at power-on (board/qemu_m7/kboard.py maintenance())
+
+
+def config_block(heap=None, entropy=None, flags=0):
+    """The power-on configuration the patched firmware reads (magic, heap,
+    entropy) and the board module reads (flags), 44 bytes."""
     import struct
 
-    return struct.pack("<4sI32s", b"KCFG", int(heap or 0), entropy if entropy is not None else os.urandom(32))
+    return struct.pack("<4sI32sI", b"KCFG", int(heap or 0), entropy if entropy is not None else os.urandom(32),
+                       flags)
 
 
 def command(firmware_elf, romfs=None, icount=False, config=None, held=False):
@@ -157,10 +162,11 @@ class Emulator:
         self.close()
 
 
-def start(firmware_elf=None, romfs=None, icount=False, heap=None, timeout=10):
+def start(firmware_elf=None, romfs=None, icount=False, heap=None, timeout=10, boot_held=False):
     """Power on the board; returns an Emulator once its pty exists.
 
-    romfs: a ROMFS image file, or a folder (built into a temporary image)."""
+    romfs: a ROMFS image file, or a folder (built into a temporary image).
+    boot_held: power on with the BOOT button held (main.py gives the REPL)."""
     firmware_elf = firmware_elf or firmware()
     if not os.path.exists(firmware_elf):
         raise KioskError("no firmware at %s: run `make m32`" % firmware_elf)
@@ -171,7 +177,7 @@ def start(firmware_elf=None, romfs=None, icount=False, heap=None, timeout=10):
         romfs = make_romfs(romfs, os.path.join(tmpdir, "romfs.img"))
     config = os.path.join(tmpdir, "config.bin")
     with open(config, "wb") as f:
-        f.write(config_block(heap))
+        f.write(config_block(heap, flags=FLAG_BOOT if boot_held else 0))
     proc = subprocess.Popen(command(firmware_elf, romfs, icount, config, held=True), stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=mp._die_with_parent)
     found = {}

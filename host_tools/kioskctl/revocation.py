@@ -2,7 +2,8 @@
 
 Full list: the signed header of kioskctl.bundle with magic b"KRV1" and
 {"seq", "iat", "w", "n", "k"}, then a directory of k (kid 8 bytes, u32 BE
-count) sorted by kid, then each kid's entries SHA-256(cti)[:w], sorted; a
+count) sorted by kid, then each kid's entries SHA-256(id)[:w], sorted (id = a cti, or an EU DCC
+revocation hash input: UCI, country + UCI, signature; see dcc_hashes); a
 partition of 1024 or more entries starts with a 256-word index by first
 byte and stores the entries without that byte.
 Delta: b"KRD1" | u32 BE H | CBOR {"v": 1, "base": seq, "base_sha": body
@@ -39,10 +40,67 @@ def _kid(kid):
 
 def parts_from_ctis(pairs, w=WIDTH):
     """{kid: set(entries)} from (kid, cti) pairs."""
+    return parts_from_ids([(kid, cti, None) for kid, cti in pairs], w)
+
+
+def parts_from_ids(items, w=WIDTH):
+    """{kid: set(entries)} from (kid, id, digest) items: an id (a cti, or an
+    EU DCC hash input) is hashed here; a digest (SHA-256 or its first bytes,
+    e.g. a 16-byte EU gateway hash) is truncated to the width."""
     parts = {}
-    for kid, cti in pairs:
-        parts.setdefault(_kid(kid), set()).add(entry(cti, w))
+    for kid, ident, digest in items:
+        if digest is not None:
+            digest = bytes(digest)
+            if len(digest) < w:
+                raise KioskError("hash of %d bytes is shorter than the list's width %d" % (len(digest), w))
+            e = digest[:w]
+        else:
+            e = entry(ident, w)
+        parts.setdefault(_kid(kid), set()).add(e)
     return parts
+
+
+EU_HASH_KINDS = ("UCI", "COUNTRYCODEUCI", "SIGNATURE")
+
+
+def _unwrap(obj):
+    while isinstance(obj, cbor2.CBORTag):
+        obj = obj.value
+    return obj
+
+
+def dcc_hashes(payload):
+    """(kid, {kind: 16-byte EU revocation hash}) of an HC1: DCC, the way the
+    EU gateway lists them: SHA-256 over the UCI, over the issuing country
+    (CWT iss) + UCI, and over the signature (r alone for ES256), first 16 bytes."""
+    import zlib
+
+    import base45
+
+    text = payload.strip()
+    if not text.startswith("HC1:"):
+        raise KioskError("not an HC1: payload")
+    try:
+        raw = base45.b45decode(text[4:])
+        if raw[:1] == b"x":
+            raw = zlib.decompress(raw)
+        msg = _unwrap(cbor2.loads(raw))
+        protected, unprotected, body, sig = msg
+        ph = cbor2.loads(protected) if protected else {}
+        claims = cbor2.loads(body)
+        hcert = claims[-260][1]
+    except Exception as exc:  # noqa: BLE001 - base45, zlib and cbor2 raise several types
+        raise KioskError("not a readable DCC: %s" % exc)
+    kid = ph.get(4) or (unprotected or {}).get(4)
+    alg = ph.get(1) or (unprotected or {}).get(1)
+    entries = hcert.get("v") or hcert.get("t") or hcert.get("r") or [{}]
+    uci = entries[0].get("ci")
+    if not isinstance(uci, str) or not kid:
+        raise KioskError("DCC without a UCI or kid")
+    sig = bytes(sig)
+    signed = sig[: len(sig) // 2] if alg == -7 else sig
+    h = {"UCI": uci.encode(), "COUNTRYCODEUCI": str(claims.get(1, "")).encode() + uci.encode(), "SIGNATURE": signed}
+    return bytes(kid), {k: hashlib.sha256(v).digest()[:16] for k, v in h.items()}
 
 
 BUCKET_MIN = 1024

@@ -20,6 +20,7 @@ def register(sim):
     p.add_argument("--policy", help="install this venue policy JSON")
     p.add_argument("--device", help="install this device JSON (device id, venue, lang)")
     p.add_argument("--secret", help="install this venue secret (hex, or a file as provision setup --secret-file takes)")
+    p.add_argument("--admin-pub", metavar="PEM", help="install this admin public key (with --device: the key `pull --ack-key` signs with)")
     p.add_argument("--at", help="set the clock (ISO 8601); default: the clock stays as it was (unset on a new image)")
     p.add_argument("--flash", help="flash image file (littlefs); default: a fresh image in RAM")
     p.add_argument("--screens", help="write a PNG of the LCD after every update into this folder")
@@ -91,6 +92,12 @@ def options(args, staged):
             install[key] = os.path.abspath(value)
     if args.secret:
         install["secret_hex"] = inputs.secret(args.secret).hex()
+    if args.admin_pub:
+        from kioskctl import bundle
+
+        if not args.device:
+            raise KioskError("--admin-pub needs --device (the device id the admin key is for)")
+        install["admin_hex"] = bundle.load_public_point(args.admin_pub).hex()
     if install:
         opts["install"] = install
     return opts

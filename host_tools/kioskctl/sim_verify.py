@@ -12,13 +12,16 @@ def register(sim):
     p.add_argument("--trust", required=True, help="trust store (kioskctl trust build)")
     p.add_argument("--policy", help="venue policy JSON (default: general venue)")
     p.add_argument("--at", help="verification time, ISO 8601 (default now)")
+    p.add_argument("--revoked", metavar="KRV", help="revocation list (kioskctl trust revoke); needs --operator-pub")
+    p.add_argument("--operator-pub", metavar="PEM", help="the operator key that signed --revoked")
     p.add_argument("--jsonl", action="store_true", help='read {"payload": ..., "at": ...} lines from stdin')
     p.add_argument("payloads", nargs="*", metavar="PAYLOAD")
     p.set_defaults(func=cmd_verify)
 
 
-def verify_batch(trust, requests, policy=None):
-    """Run the firmware verifier over [(payload, at_unix_or_None)] in one process."""
+def verify_batch(trust, requests, policy=None, revoked=None, operator_point=None):
+    """Run the firmware verifier over [(payload, at_unix_or_None)] in one process
+    (with the revocation list `revoked`, signed by `operator_point` SEC1 bytes)."""
     from kioskctl import mp, paths
 
     from kioskctl import inputs
@@ -28,7 +31,10 @@ def verify_batch(trust, requests, policy=None):
         inputs.json_map(policy, "policy")
     script = os.path.join(paths.BOARD, "sim", "run_verify.py")
     lines = "".join(json.dumps({"payload": p, "at": at}) + "\n" for p, at in requests)
-    proc = mp.run(script, [trust, policy or "-"], input=lines.encode())
+    argv = [trust, policy or "-"]
+    if revoked:
+        argv += [revoked, bytes(operator_point).hex()]
+    proc = mp.run(script, argv, input=lines.encode())
     out = [json.loads(line) for line in proc.stdout.decode().splitlines() if line.strip()]
     if len(out) != len(requests):
         raise KioskError("verifier answered %d of %d payloads" % (len(out), len(requests)))
@@ -52,6 +58,13 @@ def cmd_verify(args):
                 raise UsageError("stdin line %d: expected {\"payload\": ..., \"at\": ...}" % n)
     if not requests:
         raise UsageError("no payloads (give PAYLOAD arguments or --jsonl)")
-    for res in verify_batch(args.trust, requests, args.policy):
+    point = None
+    if args.revoked:
+        if not args.operator_pub:
+            raise UsageError("--revoked needs --operator-pub")
+        from kioskctl import bundle
+
+        point = bundle.load_public_point(args.operator_pub)
+    for res in verify_batch(args.trust, requests, args.policy, args.revoked, point):
         print(json.dumps(res, ensure_ascii=False))
     return 0

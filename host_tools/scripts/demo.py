@@ -85,6 +85,7 @@ def main():
     print("== TEST keys (demo only, never deploy) ==")
     kioskctl("keys", "gen", "-o", os.path.join(keys, "demo-issuer"))
     kioskctl("keys", "gen", "-o", os.path.join(keys, "stranger"))
+    kioskctl("keys", "gen", "-o", os.path.join(keys, "demo-admin"))  # may acknowledge (delete) pulled records
     now = int(time.time())
     cases = tokens(now, os.path.join(keys, "demo-issuer.key.pem"), os.path.join(keys, "stranger.key.pem"))
     write_inputs(cases, os.path.join(OUT, "inputs"), os.path.join(OUT, "photos"), args.scanner)
@@ -100,12 +101,14 @@ def main():
     with open(device, "w") as f:
         json.dump({"device_id": "SIM-0001", "venue": {"id": "V-DEMO", "name": "Demo Station", "type": "transit"}}, f)
 
+    from kioskctl import bundle
     from kioskctl.sim_run import run_sim
 
     opts = {
         "inputs": os.path.join(OUT, "inputs"), "flash": os.path.join(OUT, "kiosk-flash.img"), "at": now,
         "png_dir": os.path.join(OUT, "screens"), "font_dir": fonts,
-        "install": {"trust": trust, "policy": policy, "device": device, "secret_hex": os.urandom(32).hex()},
+        "install": {"trust": trust, "policy": policy, "device": device, "secret_hex": os.urandom(32).hex(),
+                    "admin_hex": bundle.load_public_point(os.path.join(keys, "demo-admin.pub.pem")).hex()},
     }
     print("\n== the kiosk at a transit venue (simulator: %s) ==" % ("scanner" if args.scanner else "camera"))
     print("%-20s %-7s %-6s %-15s %-8s %9s %9s" % ("input", "shows", "door", "reason", "name", "decode ms", "verify ms"))
@@ -129,18 +132,18 @@ def main():
             break
     print("\n%d scans, %d as expected. Screens: %s" % (seen, seen - wrong, os.path.join(OUT, "screens")))
     try:
-        pulled = pull_log(port[0])
+        pulled = pull_log(port[0], os.path.join(keys, "demo-admin.key.pem"))
     finally:
         kiosk.close()  # stops the simulated kiosk
     return 1 if wrong or seen != len(cases) or pulled != seen else 0
 
 
-def pull_log(port):
+def pull_log(port, admin_key):
     """The admin's side: pull the scan log over the kiosk's serial port, then the day's counts."""
     time.sleep(1.2)  # group commit: a record is durable within 1 s of its verdict
     store, csv_path = os.path.join(OUT, "records.sqlite"), os.path.join(OUT, "records.csv")
-    print("\n== kioskctl pull --port %s (records: pseudonyms only, no names) ==" % port)
-    kioskctl("pull", "--port", port, "--store", store, "--quiet", "--format", "csv", "-o", csv_path)
+    print("\n== kioskctl pull --port %s --ack-key admin (records: pseudonyms only, no names) ==" % port)
+    kioskctl("pull", "--port", port, "--store", store, "--quiet", "--ack-key", admin_key, "--format", "csv", "-o", csv_path)
     with open(csv_path) as f:
         rows = f.read().splitlines()
     for line in rows:

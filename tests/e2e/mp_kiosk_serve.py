@@ -1,12 +1,15 @@
 # A minimal kiosk for the pull tests and bench (MicroPython): a file-backed
 # littlefs flash image, the scan log and the serial protocol server on a pty.
-#   micropython mp_kiosk_serve.py FLASH_IMAGE BLOCKS SERIAL_PATH SCANS [RATE_HZ]
+#   micropython mp_kiosk_serve.py FLASH_IMAGE BLOCKS SERIAL_PATH SCANS [RATE_HZ [ACK_PUB_HEX]]
+# ACK_PUB_HEX: the 65-byte public key (hex) that may acknowledge records
+# (the admin key a provisioned kiosk would hold); none: nothing can be.
 # Appends SCANS records (RATE_HZ per second, 0 = all at once) as verdicts of
 # fake scans, then keeps serving until killed. Prints READY when serving and
 # SCANNED <n> <durable_seq> when every scan is durable.
 import os
 import sys
 import time
+from binascii import unhexlify
 
 import vfs
 from flashdev import FlashDev
@@ -30,6 +33,7 @@ class Verdict:
 def main():
     image, blocks, port, scans = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     rate = float(sys.argv[5]) if len(sys.argv) > 5 else 0
+    ack_keys = [unhexlify(sys.argv[6])] if len(sys.argv) > 6 else []
     try:
         new = os.stat(image)[6] == 0
     except OSError:
@@ -40,6 +44,7 @@ def main():
     vfs.mount(vfs.VfsLfs2(dev), "/flash")
     log = Log("/flash/log")
     srv = Server(SerialPort(port), log, device_id=b"sim-kiosk")
+    srv.ack_keys = lambda: ack_keys
     print("READY", log.durable_seq)
     done = 0
     t0 = time.ticks_ms()

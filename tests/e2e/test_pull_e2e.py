@@ -24,8 +24,9 @@ class Kiosk:
     def __init__(self, tmp_path, scans, rate=0, **bridge):
         self.bridge = PtyBridge(**bridge).start()
         self.image = str(tmp_path / "flash.img")
+        self.admin_key = admin_key(tmp_path)
         self.proc = mp.popen(os.path.join(HERE, "mp_kiosk_serve.py"),
-                             [self.image, 64, self.bridge.device_path, scans, rate],
+                             [self.image, 64, self.bridge.device_path, scans, rate, admin_pub_hex(self.admin_key)],
                              heapsize="2M", stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout.readline().startswith("READY")
 
@@ -38,6 +39,25 @@ class Kiosk:
         self.proc.kill()
         self.proc.wait()
         self.bridge.stop()
+
+
+def admin_key(tmp_path):
+    """A fresh admin key as a PEM file (the key that may acknowledge)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    path = tmp_path / "admin.key.pem"
+    if not path.exists():
+        key = ec.generate_private_key(ec.SECP256R1())
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(path)
+
+
+def admin_pub_hex(path):
+    from kioskctl import bundle
+
+    return bundle.load_public_point(path).hex()
 
 
 @pytest.fixture
@@ -56,7 +76,7 @@ def kiosk_factory(tmp_path):
 
 def pull(kiosk, store, out, fmt="jsonl", *extra):
     return cli.main(["pull", "--port", kiosk.bridge.host_path, "--store", str(store),
-                     "--format", fmt, "-o", str(out), "--quiet"] + list(extra))
+                     "--format", fmt, "-o", str(out), "--quiet", "--ack-key", kiosk.admin_key] + list(extra))
 
 
 def expected_pseudonym(seq):

@@ -128,7 +128,7 @@ def test_reset_needs_the_button_and_pulled_logs(tmp_path, issuer):
     kiosk = Kiosk(inputs, flash)
     try:
         kiosk.scans(1)
-        provision(tmp_path, kiosk, issuer)
+        k = provision(tmp_path, kiosk, issuer)
         refused = subprocess.run([KIOSKCTL, "provision", "reset", "--port", kiosk.port, "--abandon-logs"],
                                  capture_output=True, text=True, timeout=60)
         assert refused.returncode != 0 and "no_presence" in refused.stderr
@@ -137,7 +137,15 @@ def test_reset_needs_the_button_and_pulled_logs(tmp_path, issuer):
         pending = subprocess.run([KIOSKCTL, "provision", "reset", "--port", kiosk.port],
                                  capture_output=True, text=True, timeout=60)
         assert pending.returncode != 0 and "logs_pending" in pending.stderr  # the warm-up scan is not pulled
-        ctl("pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet")
+        keyless = ctl("pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet")
+        assert "nothing acknowledged" in keyless.stderr  # stored on the host, still on the kiosk
+        wrong = subprocess.run([KIOSKCTL, "pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet",
+                                "--ack-key", k + "-operator.key.pem"], capture_output=True, text=True, timeout=60)
+        assert wrong.returncode != 0 and "not signed by the admin or a collector key" in wrong.stderr, wrong.stderr
+        pending = subprocess.run([KIOSKCTL, "provision", "reset", "--port", kiosk.port],
+                                 capture_output=True, text=True, timeout=60)
+        assert pending.returncode != 0 and "logs_pending" in pending.stderr
+        ctl("pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet", "--ack-key", k + "-admin.key.pem")
         ctl("provision", "reset", "--port", kiosk.port)
         info = ctl("provision", "info", "--port", kiosk.port).stdout
         assert "K-PROV-1" not in info

@@ -87,8 +87,13 @@ def test_hello_stats_read_ack():
         if n == 0:
             break
     mpassert.eq(got, list(range(1, 101)))
-    [(_, _, st, data)] = request(srv, pipe, 4, struct.pack("<I", 60))
-    mpassert.eq(struct.unpack("<I", data)[0], 60)
+    import test_provision_keys as K
+    from kiosk.records import ackauth
+
+    srv.ack_keys = lambda: [K.pub(K.ADMIN)]
+    sig = K.sign(K.ADMIN, ackauth.message(b"kiosk-7", log.log_id, 60))
+    [(_, _, st, data)] = request(srv, pipe, 4, struct.pack("<I", 60) + sig)
+    mpassert.eq((st, struct.unpack("<I", data)[0]), (0, 60))
     [(_, _, st, data)] = request(srv, pipe, 3, struct.pack("<IH", 1, 5))
     mpassert.eq(decode(data, 6).seq, 61)  # acknowledged records are not served again
 

@@ -236,6 +236,54 @@ def test_reset_needs_presence_and_pulled_logs():
     mpassert.eq(p.state.provisioned, True)
 
 
+def test_no_file_path_from_the_wire():
+    # #10.1: a junk command naming a file used to delete that file, and after a
+    # reboot the kiosk took anyone's unsigned setup.
+    p, mp, mem, clock = provisioned()
+    import kiosk.records.log as L
+
+    log = L.Log(mp + "/log")
+    log_id = log.log_id
+    log.close()
+    files = snapshot(p.dir)
+    targets = [p.dir + "/prov.json", mp + "/log/meta", p.dir + "/secret.bin", p.dir + "/trust.ktb"]
+    for path in targets:
+        for req in ({"op": "cmd", "cmd": b"junk", "blob_path": path},
+                    {"op": "cmd", "cmd": K.command("kiosk-0001", 1, "trust", {}), "blob_path": path},
+                    {"op": "cmd", "cmd": b"junk", "staged": True, "bundle_path": path},
+                    {"op": "info", "path": path},
+                    {"op": "reset", "abandon_logs": True, "dir": path}):
+            r = p.handle_safe(req)
+            mpassert.eq((r["ok"], r["error"]), (False, "bad_request"), repr(r))
+        r = p.handle_safe(setup_req(bundle_path=path, admin=K.pub(K.INTRUDER)))
+        mpassert.eq(r["ok"], False)
+    mpassert.eq(snapshot(p.dir), files)
+    mpassert.eq(L.Log(mp + "/log").log_id, log_id)  # the log keeps its id
+    q = Provisioner(mp, clock=clock)  # after a reboot: still this admin's kiosk
+    mpassert.eq((q.state.provisioned, q.state.admin), (True, K.pub(K.ADMIN)))
+    mpassert.eq(q.handle_safe(setup_req(admin=K.pub(K.INTRUDER)))["error"], "already_provisioned")
+
+
+def test_collector_keys_set_at_setup_and_by_signed_command():
+    mp, dev, mem = K.ramfs()
+    clock = SimClock(T0)
+    p = Provisioner(mp, clock=clock)
+    p.handle(setup_req(collectors=[K.pub(K.OPERATOR)]))
+    mpassert.eq(p.ack_keys(), [K.pub(K.ADMIN), K.pub(K.OPERATOR)])
+    refused(p, "bad_request", cmd(p, 1, "collectors", {"collectors": [K.pub(K.ISSUER)] * 9}))
+    refused(p, "bad_request", cmd(p, 1, "collectors", {"collectors": [b"\x04" + bytes(64)]}))
+    refused(p, "bad_signature", cmd(p, 1, "collectors", {"collectors": [K.pub(K.INTRUDER)]}, d=K.INTRUDER))
+    p.handle(cmd(p, 1, "collectors", {"collectors": [K.pub(K.ISSUER), K.pub(K.INTRUDER)]}))
+    q = Provisioner(mp, clock=clock)  # stored: survives a reboot
+    mpassert.eq(q.ack_keys(), [K.pub(K.ADMIN), K.pub(K.ISSUER), K.pub(K.INTRUDER)])
+    from kiosk.config import device
+
+    mpassert.eq(device.load(mp, T0).ack_keys, q.ack_keys())
+    mpassert.eq(len(q.handle({"op": "info"})["collector_kids"]), 2)
+    p.handle(cmd(p, 2, "collectors", {"collectors": []}))
+    mpassert.eq(p.ack_keys(), [K.pub(K.ADMIN)])
+
+
 def test_bad_setup_values_refused():
     mp, dev, mem = K.ramfs()
     p = Provisioner(mp, clock=SimClock(T0))

@@ -37,6 +37,17 @@ def _upload(srv, data, chunk=300):
     return off
 
 
+def _stage(srv, prov, data, ctr=None):
+    """Announce `data` (signed when provisioned, like kioskctl), then upload it."""
+    sha = hashlib.sha256(data).digest()
+    if ctr is None:
+        r = _prov(srv, {"op": "stage", "size": len(data), "sha": sha})
+    else:
+        r = _prov(srv, {"op": "cmd", "cmd": K.command("kiosk-0001", ctr, "stage", {"size": len(data), "sha": sha})})
+    mpassert.eq(r["ok"], True, repr(r))
+    return _upload(srv, data)
+
+
 def test_garbage_requests_get_error_answers():
     srv, prov = _wire()
     h = srv.handlers[wire.CMD_PROV]
@@ -53,29 +64,44 @@ def test_setup_with_staged_bundle_and_signed_push():
     b5 = K.bundle(5)
     req = A.setup_req()
     del req["bundle"]
-    mpassert.eq(_upload(srv, b5), len(b5))
+    mpassert.eq(_stage(srv, prov, b5), len(b5))
     req["staged"] = True
     r = _prov(srv, req)
     mpassert.eq(r["ok"], True, repr(r))
     mpassert.eq(prov.state.bundle_seq, 5)
     b6 = K.bundle(6)
-    _upload(srv, b6)
-    c = K.command("kiosk-0001", 1, "trust", {"sha": hashlib.sha256(b6).digest()})
+    _stage(srv, prov, b6, ctr=1)
+    c = K.command("kiosk-0001", 2, "trust", {"sha": hashlib.sha256(b6).digest()})
     r = _prov(srv, {"op": "cmd", "cmd": c, "staged": True})
     mpassert.eq(r["ok"], True, repr(r))
     mpassert.eq(prov.state.bundle_seq, 6)
     # The same request again (answer lost on the line): same answer, applied once.
     r2 = _prov(srv, {"op": "cmd", "cmd": c, "staged": True})
     mpassert.eq(r2, r)
-    mpassert.eq(prov.state.ctr, 1)
+    mpassert.eq(prov.state.ctr, 2)
     # A staged file that is not the one the command was signed for.
-    _upload(srv, K.bundle(8))
-    c = K.command("kiosk-0001", 2, "trust", {"sha": hashlib.sha256(K.bundle(7)).digest()})
+    _stage(srv, prov, K.bundle(8), ctr=3)
+    c = K.command("kiosk-0001", 4, "trust", {"sha": hashlib.sha256(K.bundle(7)).digest()})
     r = _prov(srv, {"op": "cmd", "cmd": c, "staged": True})
     mpassert.eq(r["error"], "hash_mismatch")
     mpassert.eq(prov.state.bundle_seq, 6)
+    mpassert.eq(_exists(prov.dir + "/staged.new"), False)  # removed on failure
     r = _prov(srv, {"op": "cmd", "cmd": c, "staged": True})
-    mpassert.eq(r["error"], "bad_request")  # nothing staged any more
+    mpassert.eq(r["error"], "not_staged")  # nothing staged any more
+
+
+def _exists(path):
+    import os
+
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _up(srv, off, data):
+    return struct.unpack("<I", srv.handlers[wire.CMD_UPLOAD](srv, struct.pack("<I", off) + data))[0]
 
 
 def test_upload_is_idempotent_and_bounded():
@@ -84,34 +110,86 @@ def test_upload_is_idempotent_and_bounded():
     from kiosk.link import LinkError
 
     mpassert.raises(LinkError, up, srv, b"\x00\x00")
-    mpassert.raises(LinkError, up, srv, struct.pack("<I", 10) + b"x")  # no upload started
-    mpassert.eq(struct.unpack("<I", up(srv, struct.pack("<I", 0) + b"abc"))[0], 3)
-    mpassert.eq(struct.unpack("<I", up(srv, struct.pack("<I", 0) + b"abc"))[0], 3)  # resent
-    mpassert.eq(struct.unpack("<I", up(srv, struct.pack("<I", 3) + b"def"))[0], 6)
-    mpassert.eq(struct.unpack("<I", up(srv, struct.pack("<I", 3) + b"def"))[0], 6)  # resent
+    mpassert.raises(LinkError, up, srv, struct.pack("<I", 0) + b"abc")  # nothing announced
+    mpassert.eq(_exists(prov.dir + "/staged.new"), False)
+    _prov(srv, {"op": "stage", "size": 6, "sha": hashlib.sha256(b"abcdef").digest()})
+    mpassert.eq(_up(srv, 0, b"abc"), 3)
+    mpassert.eq(_up(srv, 0, b"abc"), 3)  # resent
+    mpassert.eq(_up(srv, 3, b"def"), 6)
+    mpassert.eq(_up(srv, 3, b"def"), 6)  # resent
     mpassert.raises(LinkError, up, srv, struct.pack("<I", 9) + b"gap")
-    prov.wire._f.flush()  # a PROV "staged" request flushes it
-    with open(prov.dir + "/staged.new", "rb") as f:
-        mpassert.eq(f.read(), b"abcdef")
+    e = mpassert.raises(LinkError, up, srv, struct.pack("<I", 6) + b"more")  # beyond the announced size
+    mpassert.eq(_exists(prov.dir + "/staged.new"), False)  # and discarded
+    mpassert.eq("announced" in e.msg, True, e.msg)
+
+
+def test_staging_needs_a_signed_intent_once_provisioned():
+    srv, prov = _wire()
+    mpassert.eq(_prov(srv, A.setup_req())["ok"], True)
+    sha = hashlib.sha256(b"x" * 1000).digest()
+    before = A.snapshot(prov.dir)
+    for req in ({"op": "stage", "size": 1000, "sha": sha},
+                {"op": "cmd", "cmd": K.command("kiosk-0001", 1, "stage", {"size": 1000, "sha": sha}, d=K.INTRUDER)},
+                {"op": "cmd", "cmd": K.command("kiosk-0001", 1, "stage", {"size": 1 << 30, "sha": sha})},
+                {"op": "cmd", "cmd": K.command("kiosk-0001", 1, "stage", {"size": 1000, "sha": b"short"})}):
+        r = _prov(srv, req)
+        mpassert.eq(r["ok"], False, repr(r))
+        mpassert.eq(A.snapshot(prov.dir), before)
+    from kiosk.link import LinkError
+
+    mpassert.raises(LinkError, srv.handlers[wire.CMD_UPLOAD], srv, struct.pack("<I", 0) + b"x" * 100)
+    mpassert.eq(A.snapshot(prov.dir), before)
+
+
+def test_staged_file_removed_after_timeout_and_at_boot():
+    import time
+    from kiosk.provision import staging
+
+    srv, prov = _wire()
+    _prov(srv, {"op": "stage", "size": 600, "sha": hashlib.sha256(b"y" * 600).digest()})
+    mpassert.eq(_up(srv, 0, b"y" * 300), 300)
+    mpassert.eq(_exists(prov.dir + "/staged.new"), True)
+    mpassert.eq(prov.staging.expire(time.ticks_add(time.ticks_ms(), staging.TIMEOUT_MS // 2)), False)
+    mpassert.eq(prov.staging.expire(time.ticks_add(time.ticks_ms(), staging.TIMEOUT_MS + 1000)), True)
+    mpassert.eq(_exists(prov.dir + "/staged.new"), False)
+    from kiosk.link import LinkError
+
+    mpassert.raises(LinkError, srv.handlers[wire.CMD_UPLOAD], srv, struct.pack("<I", 300) + b"y" * 300)
+    # at boot: a staged file left by a power cut is gone before anything is served
+    _prov(srv, {"op": "stage", "size": 600, "sha": hashlib.sha256(b"y" * 600).digest()})
+    _up(srv, 0, b"y" * 300)
+    prov.staging._f.flush()
+    mpassert.eq(_exists(prov.dir + "/staged.new"), True)
+    srv2 = Server(None, _Log())
+    wire.register(srv2, prov.root, clock=SimClock(A.T0))
+    mpassert.eq(_exists(prov.dir + "/staged.new"), False)
 
 
 def test_upload_cannot_fill_the_flash():
-    # 128 blocks of 4 KB: uploads stop while 128 KB are still free.
+    # 128 blocks of 4 KB: nothing beyond what fits with 128 KB to spare is announced,
+    # and an announced upload still stops while 128 KB are free.
     srv, prov = _wire()
-    up = srv.handlers[wire.CMD_UPLOAD]
-    from kiosk.link import LinkError
     import os
 
+    r = _prov(srv, {"op": "stage", "size": 1800000, "sha": bytes(32)})
+    mpassert.eq((r["ok"], r["error"]), (False, "no_space"))
+    r = _prov(srv, {"op": "stage", "size": 300000, "sha": bytes(32)})
+    mpassert.eq(r["ok"], True, repr(r))
     chunk = b"\xa5" * 1000
     off = 0
+    # the scan log grows meanwhile: leave less room than announced
+    with open(prov.root + "/filler", "wb") as f:
+        f.write(b"\x00" * 200000)
+    from kiosk.link import LinkError
+
     e = None
-    while off < 2000000:
+    while off < 300000:
         try:
-            off = struct.unpack("<I", up(srv, struct.pack("<I", off) + chunk))[0]
+            off = _up(srv, off, chunk)
         except LinkError as exc:
             e = exc
             break
     mpassert.eq(e is not None and e.status == 4, True)
     st = os.statvfs(prov.dir)
     mpassert.eq(st[0] * st[3] >= 120000, True)
-    mpassert.eq(off > 200000, True)
+    mpassert.eq(_exists(prov.dir + "/staged.new"), False)

@@ -24,11 +24,11 @@ def ctl(*args, timeout=180):
     return proc
 
 
-def pull_until(port, store, want, timeout=240):
+def pull_until(port, store, want, timeout=240, ack_key=None):
     """Pull (as an admin would, repeatedly) until a record matches want(row)."""
     deadline = time.monotonic() + timeout
     while True:
-        ctl("pull", "--port", port, "--store", store, "--quiet")
+        ctl("pull", "--port", port, "--store", store, "--quiet", *(["--ack-key", ack_key] if ack_key else []))
         rows = sqlite3.connect(store).execute(
             "SELECT seq, verdict, reason, admit FROM records ORDER BY seq").fetchall()
         if any(want(r) for r in rows):
@@ -66,7 +66,7 @@ def test_provision_scan_pull_and_revoke_on_the_32bit_board(tmp_path, issuer, m32
         ctl("provision", "setup", "--port", port, "--device-id", "K-M32", "--venue-id", "V32",
             "--venue-name", "Clinic", "--venue-type", "medical", "--admin-pub", k + "-admin.pub.pem",
             "--operator-pub", k + "-operator.pub.pem", "--bundle", bundle, "--secret-file", secret, "--clock", "now")
-        rows = pull_until(port, store, lambda r: r[1:] == ("GREEN", "ok", 1))
+        rows = pull_until(port, store, lambda r: r[1:] == ("GREEN", "ok", 1), ack_key=k + "-admin.key.pem")
 
         from kioskctl import mint
 
@@ -76,7 +76,7 @@ def test_provision_scan_pull_and_revoke_on_the_32bit_board(tmp_path, issuer, m32
         krv = tmp_path / "revoked.krv"
         ctl("trust", "revoke", "--key", k + "-operator.key.pem", "--seq", 1, "--add", revfile, "-o", krv)
         ctl("trust", "push", "--port", port, "--admin-key", k + "-admin.key.pem", krv)
-        rows = pull_until(port, store, lambda r: r[2] == "revoked")
+        rows = pull_until(port, store, lambda r: r[2] == "revoked", ack_key=k + "-admin.key.pem")
         assert board.alive()
 
     seqs = [r[0] for r in rows]

@@ -7,13 +7,15 @@ objects a provisioning change may replace (`self.log`, `self.cfg`): its tasks
 read them from the app at every step, never keep an old one. A task that
 fails is restarted after a pause (counted in `task_errors`), and one asyncio
 exception handler records what escapes. `run_forever` is what main.py calls
-on hardware: an unexpected exception is recorded and the board reset, never
-a REPL prompt on a wall kiosk.
+on hardware: the watchdog is fed only while the scan loop and the link make
+progress (kiosk.app.watchdog); an unexpected exception goes into the crash
+ring (kiosk.app.crashlog) and the board is reset, never a REPL prompt on a
+wall kiosk; after _SAFE_AFTER crashes in a row the kiosk stays up in safe
+mode (fault screen, serial link open) instead of a reset loop.
 """
 
 import asyncio
 import os
-import sys
 import time
 
 from kiosk.app.scanner import Scanner
@@ -23,12 +25,15 @@ from kiosk.trust import bundle as _bundle
 _SHOW_MS = const(3000)
 _COMMIT_MS = const(100)
 _RETRY_MS = const(1000)
+_SAFE_AFTER = const(3)  # crashes in a row (no stable run between) before safe mode
+_SAFE_POLL_MS = const(10)
 _FAULTS = {_bundle.EXPIRED: "trust_expired", _bundle.GRACE: "trust_grace"}
 
 
 class App:
     def __init__(self, board, on_verdict=None, font_dir=None, allow_unsigned=False):
         self.board = board
+        self.supervisor = None  # kiosk.app.watchdog.Supervisor when run_forever guards the app
         self.root = board.mount_storage()
         self.allow_unsigned = allow_unsigned
         from kiosk.records.log import Log
@@ -221,9 +226,27 @@ class App:
         tasks = [asyncio.create_task(self._keep(self.committer)),
                  asyncio.create_task(self._keep(self.back_to_idle)),
                  asyncio.create_task(self.check_tables())]
+        sup = self.supervisor
+        if sup is not None:
+            from kiosk.app.watchdog import Watched
+
+            if self.scanner.source is not None and not isinstance(self.scanner.source, Watched):
+                self.scanner.source = Watched(self.scanner.source, sup)
+            tasks.append(asyncio.create_task(sup.run()))
         if self.server is not None:
-            tasks.append(asyncio.create_task(self._keep(self.server.run)))
+            tasks.append(asyncio.create_task(self._keep(self._serve)))
         return tasks
+
+    async def _serve(self):
+        """The serial server; under a supervisor each turn is the link's heartbeat."""
+        sup = self.supervisor
+        if sup is None:
+            return await self.server.run()
+        sup.watch("link")
+        while True:
+            busy = self.server.poll()
+            sup.beat("link")
+            await asyncio.sleep_ms(0 if busy else 10)
 
     async def main(self, serve=False):
         """Run until the source ends; with serve=True keep serving the link afterwards."""
@@ -252,8 +275,9 @@ def _remove_tree(path, last=None):
             os.remove(p)
 
 
-def run(board, on_verdict=None, serve=False, font_dir=None, on_start=None, allow_unsigned=False):
+def run(board, on_verdict=None, serve=False, font_dir=None, on_start=None, allow_unsigned=False, supervisor=None):
     app = App(board, on_verdict, font_dir, allow_unsigned)
+    app.supervisor = supervisor
     if on_start:
         on_start(app)
     try:
@@ -263,13 +287,83 @@ def run(board, on_verdict=None, serve=False, font_dir=None, on_start=None, allow
     return app
 
 
-def run_forever(board):
+def run_forever(board, safe_rounds=None):
+    """What main.py runs: the app under the watchdog; a crash is recorded in
+    the ring and the board reset; after _SAFE_AFTER crashes in a row, safe
+    mode. A power-on reset (someone unplugged the kiosk) clears the streak:
+    it is the technician's retry. safe_rounds bounds safe mode (tests)."""
+    from kiosk.app import crashlog, watchdog
+
+    ring = None
     try:
-        run(board, serve=True)
+        ring = crashlog.CrashLog(board.mount_storage() or "")
+        cause = board.reset_cause()
+        if cause == "watchdog":
+            ring.record("watchdog reset: the scan loop or the link stopped making progress")
+        elif cause == "power":
+            ring.stable()
+    except Exception:  # noqa: BLE001 - no flash for the ring: still never a REPL
+        pass
+    if ring is not None and ring.streak >= _SAFE_AFTER:
+        safe_mode(board, ring, safe_rounds)
+        return
+    # started before the app is built: a boot that hangs resets too (and counts as a crash)
+    sup = watchdog.Supervisor(board.get_watchdog(watchdog.TIMEOUT_MS), on_stable=ring.stable if ring else None)
+    try:
+        run(board, serve=True, supervisor=sup)
     except Exception as exc:  # record and restart: never drop to the REPL
         try:
-            with open((board.mount_storage() or "") + "/crash.txt", "a") as f:
-                sys.print_exception(exc, f)
-        except Exception:
+            ring.record(crashlog.exception_text(exc))
+        except Exception:  # noqa: BLE001
             pass
     board.reset()
+
+
+def safe_mode(board, ring, rounds=None):
+    """No scanning: the fault screen names the last crash, the LED shows the
+    fault, and the serial link (HELLO, STATS, log pull) stays open for the
+    technician; the watchdog is fed by this loop. Each part is tried on its
+    own, so a broken LCD or log still leaves the rest."""
+    from kiosk.app import crashlog, watchdog
+
+    root = board.mount_storage() or ""
+    try:
+        lcd = board.get_lcd()
+        if lcd is not None:
+            from kiosk.ui import Ui
+
+            Ui(lcd, root + "/fonts", "en").fault("safe_mode", ring.last())
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        led = board.get_led()
+        if led is not None:
+            led.show("BLUE")
+    except Exception:  # noqa: BLE001
+        pass
+    server = None
+    try:
+        serial = board.get_serial()
+        if serial is not None:
+            from kiosk.link.server import Server
+            from kiosk.records.log import Log
+
+            server = Server(serial, Log(root + "/log"), device_id=b"safe-mode")
+    except Exception as exc:  # noqa: BLE001 - no link: the fault screen still says why
+        try:
+            ring.record("safe mode: " + crashlog.exception_text(exc))
+        except Exception:  # noqa: BLE001
+            pass
+    wdt = board.get_watchdog(watchdog.TIMEOUT_MS)
+    n = 0
+    while rounds is None or n < rounds:
+        try:
+            busy = server.poll() if server is not None else False
+        except Exception:  # noqa: BLE001 - one bad request must not end safe mode
+            busy = False
+        if wdt is not None:
+            wdt.feed()
+        if not busy:
+            time.sleep_ms(_SAFE_POLL_MS)
+        n += 1
+

@@ -2,6 +2,12 @@
 
 The verdict reaches the screen before the record is written; the log's group
 commit makes the record durable within a second (kiosk.records.log).
+
+A frame source that fails (a frame too large to allocate, MemoryError; a
+camera or file error, OSError; a bad image) is a camera fault: the fault
+screen, a count in `source_errors`, a pause that grows while it keeps
+failing, and the loop goes on. It never ends the app, whose serial link
+keeps serving.
 """
 
 import time
@@ -13,6 +19,8 @@ from kiosk.policy import verdict as V
 from kiosk.trust.bundle import EXPIRED
 
 _REPEAT_MS = const(3000)  # the same code held in front of the camera counts once
+_SOURCE_PAUSE_MS = const(200)  # after a source failure; doubles up to _SOURCE_PAUSE_MAX_MS
+_SOURCE_PAUSE_MAX_MS = const(3200)
 
 
 class Scanner:
@@ -31,6 +39,8 @@ class Scanner:
         self.last_error = None
         self.decode_faults = 0  # frames the decoder gave up on (out of memory): not "no code"
         self.decode_fault = None  # the last frame's fault, cleared by a frame decoded in full
+        self.source_errors = 0  # frames the source could not deliver (see last_source_error)
+        self.last_source_error = None
         self._burst_fault = None
         self.shown_ms = None
         self._last = None
@@ -136,8 +146,15 @@ class Scanner:
     async def run(self):
         """Scan until a finite source ends (the simulator); forever on hardware."""
         bursts = getattr(self.source, "bursts", False)
+        pause = 0
         while True:
-            item = await self.source.read()
+            try:
+                item = await self.source.read()
+            except Exception as exc:  # noqa: BLE001 - MemoryError, OSError, a bad frame: never an exit
+                item = self._source_failed(exc)
+                pause = min(pause * 2, _SOURCE_PAUSE_MAX_MS) if pause else _SOURCE_PAUSE_MS
+            else:
+                pause = 0
             if item is None:
                 return
             try:
@@ -145,4 +162,13 @@ class Scanner:
             except Exception as exc:  # one bad scan must not stop the door
                 self.errors += 1
                 self.last_error = exc
-            await asyncio.sleep_ms(0)
+            await asyncio.sleep_ms(pause)
+
+    def _source_failed(self, exc):
+        """A camera error item for a source exception (counted; heap freed)."""
+        import gc
+
+        gc.collect()  # a failed allocation may have left the heap fragmented
+        self.source_errors += 1
+        self.last_source_error = exc
+        return ("error", "camera: %s" % (repr(exc)[:60]))

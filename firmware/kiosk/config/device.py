@@ -11,6 +11,7 @@
     st.trust_state(now)   one of kiosk.trust.bundle.STATES
     st.usable(now)  the kiosk may admit (bundle ok or in grace, or unsigned store)
     st.damaged      [(file, why)]: stored values that fail the schema or their check
+    st.ack_keys     keys that may acknowledge records (admin + collectors; ackauth)
     st.problems     human-readable reasons for everything missing or refused
 
 Files (written only by kiosk.provision through kiosk.config.atomic):
@@ -47,6 +48,7 @@ class DeviceState:
         self.revoked = None
         self.secret = None
         self.device_id = None
+        self.ack_keys = []
         self.problems = []
         self.damaged = []
         self._trust_refused = False
@@ -134,6 +136,7 @@ def _load_trust(st, base, now, allow_unsigned):
         st.damage("prov.json", exc.msg)
         return
     st.device_id = ps.device_id
+    st.ack_keys = ps.ack_keys()
     if ps.operator is None:
         st.problems.append("not provisioned")
         return

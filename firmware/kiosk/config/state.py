@@ -3,7 +3,8 @@
 <root>/config/prov.json (written only through kiosk.config.atomic):
     {"v": 1, "device_id": tstr, "admin": hex SEC1, "operator": hex SEC1,
      "ctr": last accepted command counter, "bundle_seq": trust bundle
-     sequence high-water mark, "rev_seq": revocation list sequence}
+     sequence high-water mark, "rev_seq": revocation list sequence,
+     "collectors": [hex SEC1] keys that may acknowledge records (0..8)}
 
 A kiosk without this file is unprovisioned and accepts only first setup.
 The high-water marks live here, not in the bundle files, so deleting or
@@ -30,10 +31,18 @@ class State:
         self.ctr = d.get("ctr", 0)
         self.bundle_seq = d.get("bundle_seq", 0)
         self.rev_seq = d.get("rev_seq", 0)
+        c = d.get("collectors") or []
+        if not isinstance(c, list) or len(c) > 8:
+            raise ConfigError("damaged", "prov.json: bad collectors")
+        self.collectors = [_unhex(x) for x in c]
 
     @property
     def provisioned(self):
         return self.device_id is not None and self.admin is not None
+
+    def ack_keys(self):
+        """The admin key and the collector keys: who may acknowledge records."""
+        return [self.admin] + self.collectors if self.admin else []
 
     def to_bytes(self):
         return json.dumps({
@@ -44,6 +53,7 @@ class State:
             "ctr": self.ctr,
             "bundle_seq": self.bundle_seq,
             "rev_seq": self.rev_seq,
+            "collectors": [_hex(c) for c in self.collectors],
         }).encode()
 
     def copy(self):

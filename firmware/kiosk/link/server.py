@@ -8,7 +8,8 @@ Payload (inside a COBS/CRC32 frame, see kiosk.link.frame):
     request   ver u8 | cmd u8 | seq u16 LE | body
     response  ver u8 | cmd|0x80 u8 | seq u16 LE (echoed) | status u8 | data
 Commands (docs/serial-protocol.md): HELLO 0x01, STATS 0x02, READ 0x03,
-ACK 0x04. Every command is idempotent, so the host simply repeats a request
+ACK 0x04 (signed: kiosk.records.ackauth; `ack_keys()` gives the keys that
+may acknowledge, none by default). Every command is idempotent, so the host simply repeats a request
 whose response was lost; READ is addressed by sequence number and ACK is
 cumulative, which makes a pull resumable after any disconnect.
 
@@ -36,6 +37,7 @@ ST_UNKNOWN = const(1)
 ST_BAD_REQUEST = const(2)
 ST_VERSION = const(3)
 ST_FAILED = const(4)
+ST_DENIED = const(5)  # not authorised (an ACK without a valid admin/collector signature)
 _RESP = const(0x80)
 _HDR = const(4)
 _READ_HDR = const(6)
@@ -71,6 +73,8 @@ class Server:
         self._pos = 0
         self.requests = 0
         self.errors = 0
+        self.ack_keys = _no_keys  # () -> [65-byte points] that may sign an ACK
+        self.tickers = []  # fn(now_ms) called on every poll (e.g. upload timeouts)
 
     @property
     def bad_frames(self):
@@ -83,6 +87,8 @@ class Server:
         on input. Returns the number of requests handled."""
         done = 0
         reads = 0
+        for t in self.tickers:
+            t(None)
         while done < max_frames:
             if self._pos >= len(self._pending):
                 if reads >= _MAX_READS or not self.stream.poll(0):
@@ -184,7 +190,20 @@ class Server:
         return memoryview(buf)[: _READ_HDR + n * self._rsize]
 
     def _ack(self, body):
-        """body: seq u32 (every record <= seq is safe on the host) -> ack cursor u32."""
-        if len(body) < 4:
-            raise LinkError(ST_BAD_REQUEST, "ACK needs seq u32")
-        return struct.pack("<I", self.log.ack(struct.unpack_from("<I", body)[0]))
+        """body: seq u32 LE | sig 64 (kiosk.records.ackauth over device id, log id,
+        seq) -> ack cursor u32. Every record <= seq is safe on the host."""
+        from kiosk.records import ackauth
+
+        if len(body) != 4 + ackauth.SIG_LEN:
+            raise LinkError(ST_BAD_REQUEST, "ACK needs seq u32 and a 64-byte signature")
+        seq = struct.unpack_from("<I", body)[0]
+        log = self.log
+        try:
+            cur = ackauth.apply(log, self.ack_keys(), self.device_id, log.log_id, seq, body[4:])
+        except ackauth.AckRefused as e:
+            raise LinkError(ST_DENIED, str(e))
+        return struct.pack("<I", cur)
+
+
+def _no_keys():
+    return ()

@@ -92,3 +92,35 @@ def holder_id(hcert):
     nam = nam if isinstance(nam, dict) else {}
     parts = (nam.get("fnt"), nam.get("gnt"), hcert.get("dob"))
     return "|".join(p if isinstance(p, str) else "" for p in parts).encode()
+
+
+_ES256 = const(-7)
+
+
+def _uci(hcert):
+    """The UCI ("ci") of the certificate's first entry, or None."""
+    for key in ("v", "t", "r"):
+        entries = hcert.get(key)
+        if isinstance(entries, list) and entries and isinstance(entries[0], dict):
+            ci = entries[0].get("ci")
+            return ci.encode() if isinstance(ci, str) and ci else None
+    return None
+
+
+def revocation_ids(token):
+    """What a revocation entry may be computed from (SHA-256 of each): the
+    cti, and for a DCC the three EU hash inputs: the UCI, the issuing country
+    (CWT iss) + UCI, and the signature (r alone for ES256, as the EU scheme
+    has it; all of it for PS256)."""
+    ids = [token.cti]
+    if token.dcc is None:
+        return ids
+    uci = _uci(token.dcc)
+    if uci is not None:
+        ids.append(uci)
+        if isinstance(token.iss, str):
+            ids.append(token.iss.encode() + uci)
+    sig = token.signature
+    if isinstance(sig, (bytes, bytearray)) and sig:
+        ids.append(bytes(sig[: len(sig) // 2]) if token.alg == _ES256 else bytes(sig))
+    return ids

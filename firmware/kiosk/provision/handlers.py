@@ -2,14 +2,18 @@
 
     info    anyone: ids, counter, venue, bundle/list status, clock; never a secret
     setup   first setup of an unprovisioned kiosk (trust on first use over USB)
+    stage   before first setup only: announce a staged upload (size, sha)
     cmd     an admin-signed command (kiosk.provision.command); ops:
-            venue, policy, secret, wifi, clock, admin, operator, trust, revoke
+            venue, policy, secret, wifi, clock, admin, operator, collectors,
+            stage, trust, revoke
     reset   full reset: needs the physical reset button held, and the scan
             log pulled (or abandon_logs=true); wipes config, secrets and log
 
-Large files (trust bundle, revocation list) arrive as a staged file on the
-same filesystem (`blob_path`) or as bytes (`blob`); signed commands pin them
-by SHA-256. Each operation is one kiosk.provision.atomic transaction that
+Every request names its fields (FIELDS); any other field is refused, and no
+field is ever a file path or storage location. Large files (trust bundle,
+revocation list) arrive as the one staged upload ("staged": true, see
+kiosk.provision.staging) or as bytes ("blob"); signed commands pin them by
+SHA-256. Each operation is one kiosk.provision.atomic transaction that
 also advances the command counter, so a refusal or a power cut leaves the
 complete old state. Secrets are written, never read back: no operation
 returns the venue secret or the Wi-Fi password.
@@ -30,6 +34,15 @@ from kiosk.trust import TrustError
 _MAX_BLOB = const(262144)
 CONFIG_FILES = ("device.json", "policy.json", "trust.ktb", "revoked.krv", "secret.bin",
                 "wifi.json", "clock.json", state.NAME)
+# the fields each request may carry; anything else is refused
+FIELDS = {
+    "info": ("op",),
+    "setup": ("op", "device_id", "venue", "policy", "admin", "operator", "collectors", "bundle",
+              "secret", "clock", "wifi", "lang", "staged"),
+    "stage": ("op", "size", "sha"),
+    "cmd": ("op", "cmd", "blob", "staged"),
+    "reset": ("op", "abandon_logs"),
+}
 
 
 class Provisioner:
@@ -41,6 +54,9 @@ class Provisioner:
         self.dir = root + "/config"
         atomic.makedirs(self.dir)
         self.recovered = atomic.recover(self.dir)
+        from kiosk.provision.staging import Staging
+
+        self.staging = Staging(self.dir)
         self.damaged = None  # prov.json unreadable: only info and reset are served
         try:
             self.state = state.load(self.dir)
@@ -63,7 +79,15 @@ class Provisioner:
         fn = _REQUESTS.get(req["op"])
         if fn is None:
             raise ProvisionError("unknown_op", "unknown provisioning op %r" % req["op"])
+        allowed = FIELDS[req["op"]]
+        for k in req:
+            if k not in allowed:
+                raise ProvisionError("bad_request", "unknown field %r in %s request" % (k, req["op"]))
         return fn(self, req)
+
+    def ack_keys(self):
+        """The keys that may acknowledge scan records (kiosk.records.ackauth)."""
+        return self.state.ack_keys()
 
     def handle_safe(self, req):
         """Like handle() but answers {"ok": False, "error", "msg"} instead of raising."""
@@ -100,6 +124,7 @@ class Provisioner:
             "clock_floor": self.guard.floor,
             "bundle_seq": s.bundle_seq,
             "rev_seq": s.rev_seq,
+            "collector_kids": [_kid(c) for c in s.collectors],
         }
         if s.operator and atomic.exists(self.dir + "/trust.ktb"):
             try:
@@ -130,6 +155,7 @@ class Provisioner:
         new.device_id = dev_id
         new.admin = _point(req.get("admin"), "admin")
         new.operator = _point(req.get("operator"), "operator")
+        new.collectors = _collectors(req.get("collectors", []))
         t = req.get("clock")
         floor = self.guard.check_set(t, back=True) if t is not None else None
         txn = atomic.Txn(self.dir)
@@ -139,16 +165,14 @@ class Provisioner:
             self._put_secret(txn, req.get("secret"))
             if req.get("wifi") is not None:
                 self._put_wifi(txn, req["wifi"])
-            if req.get("bundle") is not None or req.get("bundle_path"):
-                self._put_bundle(txn, new, req.get("bundle"), req.get("bundle_path"), None)
+            if req.get("bundle") is not None or req.get("staged"):
+                self._put_bundle(txn, new, req.get("bundle"), req.get("staged"), None)
             if floor is not None:
                 txn.put("clock.json", ClockGuard.encode(floor))
             txn.put(state.NAME, new.to_bytes())
         except Exception:
             txn.abort()
-            for path in (req.get("bundle_path"), self.dir + "/upload.new"):
-                if path:
-                    _remove(path)
+            self._clean()
             raise
         txn.commit()
         self.state = new
@@ -159,18 +183,24 @@ class Provisioner:
 
     # -- signed commands -------------------------------------------------------
 
-    def command(self, raw, blob=None, blob_path=None):
+    def stage(self, req):
+        """Unsigned staging, only before first setup (setup itself is unsigned)."""
+        self._check_state()
+        if self.state.provisioned:
+            raise ProvisionError("already_provisioned", "kiosk is provisioned: staging needs a signed stage command")
+        self.staging.begin(req.get("size"), req.get("sha"))
+        return {"size": self.staging.size}
+
+    def command(self, raw, blob=None, staged=False):
         s = self.state
-        if self.damaged or not s.provisioned:
-            if blob_path:
-                _remove(blob_path)
-            self._check_state()
-            raise ProvisionError("not_provisioned", "run first setup")
         try:
+            if self.damaged or not s.provisioned:
+                self._check_state()
+                raise ProvisionError("not_provisioned", "run first setup")
             cmd = command.verify(raw, s.admin, s.device_id, s.ctr)
         except ProvisionError:
-            if blob_path:
-                _remove(blob_path)
+            if staged:
+                self.staging.discard()
             raise
         new = s.copy()
         new.ctr = cmd.ctr
@@ -180,58 +210,64 @@ class Provisioner:
             fn = _COMMANDS.get(cmd.op)
             if fn is None:
                 raise ProvisionError("unknown_op", "unknown command %r" % cmd.op)
-            clock_set = fn(self, txn, new, a, blob, blob_path)
+            after = fn(self, txn, new, a, blob, staged)
             txn.put(state.NAME, new.to_bytes())
         except Exception:
             txn.abort()
-            for path in (blob_path, self.dir + "/upload.new", self.dir + "/merge.new"):
-                if path:
-                    _remove(path)
+            self._clean(staged)
             raise
         txn.commit()
         self.state = new
-        if clock_set:
-            self.guard.applied(clock_set[0], clock_set[1])
+        if after:
+            after()
         self._changed(cmd.op)
         return {"ctr": new.ctr, "op": cmd.op}
 
-    # -- one method per signed command: (txn, new state, args, blob, blob_path);
-    #    the clock command returns (time, floor) to apply after the commit
+    # -- one method per signed command: (txn, new state, args, blob, staged);
+    #    it may return a function to run after the commit
 
-    def _cmd_venue(self, txn, new, a, blob, blob_path):
+    def _cmd_venue(self, txn, new, a, blob, staged):
         dev = _json(atomic.read(self.dir + "/device.json")) or {}
         self._put_device(txn, dev, a.get("venue"), a.get("lang", dev.get("lang")))
 
-    def _cmd_policy(self, txn, new, a, blob, blob_path):
+    def _cmd_policy(self, txn, new, a, blob, staged):
         self._put_policy(txn, a.get("policy"))
 
-    def _cmd_secret(self, txn, new, a, blob, blob_path):
+    def _cmd_secret(self, txn, new, a, blob, staged):
         self._put_secret(txn, a.get("secret"))
 
-    def _cmd_wifi(self, txn, new, a, blob, blob_path):
+    def _cmd_wifi(self, txn, new, a, blob, staged):
         self._put_wifi(txn, a)
 
-    def _cmd_clock(self, txn, new, a, blob, blob_path):
+    def _cmd_clock(self, txn, new, a, blob, staged):
         t = a.get("time")
         floor = self.guard.check_set(t, bool(a.get("back")))
         txn.put("clock.json", ClockGuard.encode(floor))
-        return (t, floor)
+        return lambda: self.guard.applied(t, floor)
 
-    def _cmd_admin(self, txn, new, a, blob, blob_path):
+    def _cmd_admin(self, txn, new, a, blob, staged):
         new.admin = _point(a.get("admin"), "admin")
 
-    def _cmd_operator(self, txn, new, a, blob, blob_path):
+    def _cmd_collectors(self, txn, new, a, blob, staged):
+        new.collectors = _collectors(a.get("collectors"))
+
+    def _cmd_stage(self, txn, new, a, blob, staged):
+        size, sha = a.get("size"), a.get("sha")
+        self.staging.check(size, sha)
+        return lambda: self.staging.begin(size, sha)
+
+    def _cmd_operator(self, txn, new, a, blob, staged):
         new.operator = _point(a.get("operator"), "operator")
         new.bundle_seq = 0
         new.rev_seq = 0
         txn.delete("trust.ktb")
         txn.delete("revoked.krv")
 
-    def _cmd_trust(self, txn, new, a, blob, blob_path):
-        self._put_bundle(txn, new, blob, blob_path, a.get("sha"))
+    def _cmd_trust(self, txn, new, a, blob, staged):
+        self._put_bundle(txn, new, blob, staged, a.get("sha"))
 
-    def _cmd_revoke(self, txn, new, a, blob, blob_path):
-        self._put_revocation(txn, new, blob, blob_path, a.get("sha"))
+    def _cmd_revoke(self, txn, new, a, blob, staged):
+        self._put_revocation(txn, new, blob, staged, a.get("sha"))
 
     # -- reset -------------------------------------------------------------------
 
@@ -249,6 +285,7 @@ class Provisioner:
         for name in CONFIG_FILES:
             txn.delete(name)
         txn.commit()
+        self.staging.discard()
         self.state = state.State()
         self.damaged = None
         self.guard.floor = 0
@@ -282,35 +319,47 @@ class Provisioner:
     def _put_wifi(self, txn, w):
         txn.put("wifi.json", json.dumps(schema.check_wifi(w)).encode())
 
-    def _staged(self, blob, blob_path, sha, name):
-        """Path of a durable staged copy of the blob, its SHA-256 checked."""
-        if blob_path is None:
-            if not isinstance(blob, bytes) or len(blob) > _MAX_BLOB:
-                raise ProvisionError("bad_request", "%s file missing" % name)
-            blob_path = atomic.write_new(self.dir + "/upload", blob)
-        if sha is not None:
-            if _sha_file(blob_path) != sha:
-                raise ProvisionError("hash_mismatch", "%s file differs from the signed command" % name)
-        return blob_path
+    def _staged(self, blob, staged, sha, name):
+        """Path of a durable copy of the file (the staged upload, or the
+        request's bytes written to the one fixed upload file), its hash checked."""
+        if staged:
+            if blob is not None:
+                raise ProvisionError("bad_request", "a request carries a blob or uses the staged file, not both")
+            if sha is None and self.state.provisioned:
+                raise ProvisionError("bad_request", "a staged %s needs the command's sha" % name)
+            return self.staging.take(sha)
+        if not isinstance(blob, bytes) or len(blob) > _MAX_BLOB:
+            raise ProvisionError("bad_request", "%s file missing" % name)
+        path = atomic.write_new(self.dir + "/upload", blob)
+        if sha is not None and _sha_file(path) != sha:
+            raise ProvisionError("hash_mismatch", "%s file differs from the signed command" % name)
+        return path
 
-    def _put_bundle(self, txn, new, blob, blob_path, sha):
+    def _clean(self, staged=True):
+        """After a refusal: no staged, uploaded or merged file stays behind."""
+        if staged:
+            self.staging.discard()
+        for name in ("/upload.new", "/merge.new"):
+            _remove(self.dir + name)
+
+    def _put_bundle(self, txn, new, blob, staged, sha):
         from kiosk.trust import bundle
 
         if new.operator is None:
             raise ProvisionError("bad_request", "no operator key")
-        path = self._staged(blob, blob_path, sha, "bundle")
+        path = self._staged(blob, staged, sha, "bundle")
         try:
-            h = bundle.check_new(path, new.operator, new.bundle_seq)
+            h = bundle.check_new(path, new.operator, new.bundle_seq, self.guard.now())
         except TrustError as exc:
             _remove(path)
             raise ProvisionError(exc.code, "bundle refused: %s" % exc)
         new.bundle_seq = h["seq"]
         txn.put_file("trust.ktb", path)
 
-    def _put_revocation(self, txn, new, blob, blob_path, sha):
+    def _put_revocation(self, txn, new, blob, staged, sha):
         from kiosk.trust import revocation
 
-        path = self._staged(blob, blob_path, sha, "revocation list")
+        path = self._staged(blob, staged, sha, "revocation list")
         out = self.dir + "/merge.new"
         try:
             with open(path, "rb") as f:
@@ -354,7 +403,8 @@ class Provisioner:
 _REQUESTS = {
     "info": lambda p, req: p.info(),
     "setup": lambda p, req: p.setup(req),
-    "cmd": lambda p, req: p.command(req.get("cmd"), req.get("blob"), req.get("blob_path")),
+    "stage": lambda p, req: p.stage(req),
+    "cmd": lambda p, req: p.command(req.get("cmd"), req.get("blob"), bool(req.get("staged"))),
     "reset": lambda p, req: p.reset(bool(req.get("abandon_logs"))),
 }
 _COMMANDS = {
@@ -365,6 +415,8 @@ _COMMANDS = {
     "clock": Provisioner._cmd_clock,
     "admin": Provisioner._cmd_admin,
     "operator": Provisioner._cmd_operator,
+    "collectors": Provisioner._cmd_collectors,
+    "stage": Provisioner._cmd_stage,
     "trust": Provisioner._cmd_trust,
     "revoke": Provisioner._cmd_revoke,
 }
@@ -388,6 +440,14 @@ def _point(v, what):
     if not isinstance(v, bytes) or p256.decode_point(v) is None:
         raise ProvisionError("bad_request", "%s key must be a 65-byte P-256 point" % what)
     return v
+
+
+def _collectors(v):
+    from kiosk.records.ackauth import MAX_KEYS
+
+    if not isinstance(v, list) or len(v) > MAX_KEYS - 1:
+        raise ProvisionError("bad_request", "collectors must be a list of 0..%d keys" % (MAX_KEYS - 1))
+    return [_point(c, "collector") for c in v]
 
 
 def _kid(pub):

@@ -152,6 +152,8 @@ class Claims:
                 raise _error("native token needs a %d-byte cti" % _CTI_LEN)
         elif CLAIM_HCERT in c:
             self.kind = "dcc"
+            if self.exp is None:
+                raise _error("DCC without exp (HCERT requires it)")
             h = c[CLAIM_HCERT]
             if not isinstance(h, dict) or not isinstance(h.get(1), dict):
                 raise _error("hcert claim must be {1: map}")

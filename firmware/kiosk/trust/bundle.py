@@ -179,9 +179,14 @@ def open_bundle(path, operator_pub, now, min_seq=None):
     return _store_at(path, h["_off"], h["len"]), BundleInfo(h, now)
 
 
-def check_new(src, operator_pub, installed_seq):
-    """Verify the bundle at `src` (seq above `installed_seq`) and return its
-    header; the caller moves the file into place in its transaction."""
+def check_new(src, operator_pub, installed_seq, now=None):
+    """Verify the bundle at `src` (seq above `installed_seq`, not past its
+    grace period at `now` when the clock is set) and return its header; the
+    caller moves the file into place in its transaction. A refused bundle
+    changes nothing, so the sequence mark stays where it was."""
     h = verify_file(src, operator_pub, installed_seq)
+    if now is not None and BundleInfo(h, now).status == EXPIRED:
+        raise TrustError("bundle seq %d expired: its grace period ended at %d, the kiosk clock is %d"
+                         " (sign a new bundle with a later expiry)" % (h["seq"], h["exp"] + h["grace"], now), EXPIRED)
     _store_at(src, h["_off"], h["len"])  # the store inside must parse too
     return h

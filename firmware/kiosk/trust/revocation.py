@@ -6,7 +6,10 @@ File (docs/provisioning.md):
               "k": partitions, "len": body length, "sha": SHA-256(body)}
     body   = directory: k x (kid 8 bytes | u32 BE count), kids ascending,
              then each partition in directory order.
-    entry  = SHA-256(cti)[:w], a partition's entries ascending.
+    entry  = SHA-256(id)[:w], a partition's entries ascending; id is a
+             token's cti, or for an EU DCC one of the EU revocation hash
+             inputs (UCI, country code + UCI, signature: kiosk.policy.dcc),
+             so the first w bytes of an EU gateway hash are an entry.
     small partition (count < 1024): count x w bytes, the entries.
     large partition: 256 x u32 BE index (end[b] = entries whose first byte
              is <= b), then count x (w - 1) bytes: the entries without their
@@ -161,12 +164,20 @@ class RevocationList:
         return False, lo
 
     def contains(self, kid, cti):
-        if kid is None or cti is None:
+        return self.contains_any(kid, (cti,))
+
+    def contains_any(self, kid, ids):
+        """True when SHA-256 of any of `ids` (bytes; None skipped) is listed
+        under kid: a cti, or the EU DCC hash inputs (kiosk.policy.dcc)."""
+        if kid is None:
             return False
         p = self.part(bytes(kid))
         if p < 0:
             return False
-        return self._find(p, hashlib.sha256(cti).digest()[: self.w])[0]
+        for x in ids:
+            if x is not None and self._find(p, hashlib.sha256(x).digest()[: self.w])[0]:
+                return True
+        return False
 
     def count_for(self, kid):
         p = self.part(bytes(kid))
