@@ -31,6 +31,8 @@ _BOX_DIM = const(45)
 # (a larger symbol grows them): in a small heap a few KB allocated mid-decode
 # may find no free run long enough although the heap has tens of KB free.
 _PREALLOC_DIM = const(57)
+# Symbols are compacted (see _compact) when less than this is free.
+_COMPACT_BELOW = const(160 * 1024)
 
 
 class Symbol:
@@ -66,6 +68,8 @@ def _compact(syms):
     lowest free holes, and the originals (made wherever the decode's
     garbage left room) no longer split the free heap into pieces too small
     for the verdict's buffers."""
+    if gc.mem_free() >= _COMPACT_BELOW:
+        return syms  # a roomy heap: not worth a collection
     gc.collect()
     out = []
     for s in syms:
@@ -191,11 +195,7 @@ class Decoder:
                 self._slots[slot] = b""
                 self._slots[slot] = bytearray(n)
             tm = memoryview(V.function_template(ver, self._slots[slot]))[:n]
-            known = 0
-            for v in tm:
-                if v != 2:
-                    known += 1
-            t = (tm, known)
+            t = (tm, V.count_not(tm, n, 2))
             self._tmpl[ver] = t
         return t
 

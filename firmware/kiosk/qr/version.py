@@ -10,6 +10,7 @@ information (18 bits, BCH(18,6), versions 7 to 40) are decoded by nearest
 valid code word, accepting at most 3 bit errors.
 """
 
+import micropython
 from micropython import const
 
 from kiosk.qr.errors import QRError
@@ -136,6 +137,27 @@ def decode_version(bits_a, bits_b):
     return best + 7
 
 
+@micropython.viper
+def fill(buf: ptr8, n: int, v: int):
+    """Set the first n bytes of buf to v."""
+    i = 0
+    while i < n:
+        buf[i] = v
+        i += 1
+
+
+@micropython.viper
+def count_not(buf: ptr8, n: int, v: int) -> int:
+    """How many of the first n bytes of buf are not v."""
+    c = 0
+    i = 0
+    while i < n:
+        if int(buf[i]) != v:
+            c += 1
+        i += 1
+    return c
+
+
 def function_mask(version, m=None):
     """dim*dim bytes, 1 where a module is a function pattern: a new
     bytearray, or written over the first dim*dim bytes of `m`."""
@@ -143,8 +165,7 @@ def function_mask(version, m=None):
     if m is None:
         m = bytearray(dim * dim)
     else:
-        for i in range(dim * dim):
-            m[i] = 0
+        fill(m, dim * dim, 0)
 
     def rect(x0, y0, w, h):
         for y in range(y0, y0 + h):
@@ -216,8 +237,7 @@ def function_template(version, t=None):
     dim = dimension(version)
     if t is None:
         t = bytearray(dim * dim)
-    for i in range(dim * dim):
-        t[i] = 2
+    fill(t, dim * dim, 2)
 
     def finder(x0, y0):
         for y in range(-1, 8):
