@@ -15,7 +15,7 @@ import time
 from micropython import const
 
 from kiosk.qr import codewords, grid, sample, segments, version as V
-from kiosk.qr.binarize import Binarizer, pixel
+from kiosk.qr.binarize import Binarizer
 from kiosk.qr.errors import QRError
 from kiosk.qr.finder import FinderScanner
 from kiosk.qr.sample import Sampler
@@ -268,8 +268,10 @@ class Decoder:
                 xi = int(x)
                 yi = int(y)
                 bit = 0
-                if 0 <= xi < w and 0 <= yi < h and pixel(img, w, xi, yi) == dark:
-                    bit = 1
+                if 0 <= xi < w and 0 <= yi < h:
+                    o = yi * w + xi  # the bit image's pixel, inline (a hot loop)
+                    if (img[o >> 3] >> (o & 7)) & 1 == dark:
+                        bit = 1
                 v = (v << 1) | bit
             bits.append(v)
         try:

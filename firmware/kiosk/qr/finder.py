@@ -105,11 +105,6 @@ def _scan(img: ptr8, hits: ptr16, prm: ptr32) -> int:
 
 
 @micropython.viper
-def _hit(hits: ptr16, k: int) -> int:
-    return int(hits[k])
-
-
-@micropython.viper
 def _cross(img: ptr8, prm: ptr32) -> int:
     # prm: w, h, cx, cy, dx+1, dy+1, dark, maxrun ; result: prm[8]=2*offset+BIAS, prm[9]=total
     w = int(prm[0])
@@ -249,9 +244,10 @@ class FinderScanner:
         hits = self.hits
         centers = []
         for i in range(n):
-            hx = _hit(hits, 3 * i) * 0.5
-            hy = _hit(hits, 3 * i + 1)
-            ht = _hit(hits, 3 * i + 2)
+            k = 6 * i  # three little-endian 16-bit values
+            hx = (hits[k] | hits[k + 1] << 8) * 0.5
+            hy = hits[k + 2] | hits[k + 3] << 8
+            ht = hits[k + 4] | hits[k + 5] << 8
             hms = ht / 7.0
             near = None
             for c in centers:
