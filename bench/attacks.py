@@ -175,6 +175,7 @@ class Bench:
 
     def provision(self, k):
         k.proc.stdout.readline()  # the warm-up scan
+        self.unprovisioned_attacks()
         c = Client(k.link)
         pub = bundle.point_of
         c.setup(device_id=DEV, venue={"id": "V-1", "name": "Clinic", "type": "medical"},
@@ -244,7 +245,7 @@ class Bench:
         try:
             self.provision(k)
             self.baseline = state(k)
-            self.seen.update(self.baseline["records"])
+            self.seen = dict(self.baseline["records"])  # the admin acknowledged what came before
             self.attacks()
             k.stop()
             later = os.path.join(self.work, "in-after-reboot")
@@ -278,6 +279,20 @@ class Bench:
         print("%-62s %d records, %d missing" % ("admin pull after the attacks", len(got), len(missing)))
 
     # -- the attacks -------------------------------------------------------------
+
+    def unprovisioned_attacks(self):
+        """Before first setup: setup is unsigned, but only valid values install."""
+        A = self.attack
+        pub = bundle.point_of(self.keys["intruder"])
+        good = {"op": "setup", "device_id": "EVIL", "venue": {"id": "x", "name": "x", "type": "general"},
+                "admin": pub, "operator": pub, "secret": b"s" * 32, "clock": int(time.time())}
+        for what, bad in (("a short secret", {"secret": b"short"}), ("a key off the curve", {"admin": b"\x04" + bytes(64)}),
+                          ("an unknown venue type", {"venue": {"id": "x", "name": "x", "type": "casino"}}),
+                          ("a junk bundle", {"bundle": b"KTB1junk"}), ("a clock in 1970", {"clock": 12})):
+            A("unprovisioned: setup with %s" % what, lambda b=bad: self.refusal(dict(good, **b)))
+        A("unprovisioned: stage of 1 GB", lambda: self.refusal({"op": "stage", "size": 1 << 30, "sha": bytes(32)}))
+        A("unprovisioned: UPLOAD without a stage", lambda: self.upload(b"x" * 2000) == 3)
+
 
     def attacks(self):
         k = self.k

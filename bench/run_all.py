@@ -20,11 +20,15 @@ BENCHES = [
     ("verify.py", ["--n", "300"], ["--quick"]),
     ("qr_corpus.py", [], ["--synth", "20"]),
     ("revocation.py", [], ["--n", "20000", "--lookups", "500"]),
+    ("trust_fit.py", [], ["--cuts", "1"]),
     ("powercut.py", ["--cuts", "10000"], ["--cuts", "300"]),
     ("serial_pull.py", [], ["--records", "5000"]),
+    ("uplink.py", [], ["--records", "2000", "--freeze-s", "10", "--baseline-s", "8"]),
+    ("reuse.py", ["--admissions", "6000"], ["--admissions", "1500"]),
     ("ui_timing.py", [], ["--n", "6"]),
     ("fuzz.py", ["--count", "1000000", "--procs", "2"], ["--count", "20000"]),
     ("attacks.py", [], ["--quick"]),
+    ("collect.py", [], ["--quick"]),
 ]
 
 

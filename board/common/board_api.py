@@ -47,14 +47,16 @@ class Board:
         """Mount the log/config filesystem (littlefs) and return its path."""
         return None
 
+    def get_network(self):
+        """Wi-Fi station or None (no Wi-Fi): `connect(ssid, password)` starts
+        joining (returns at once), `isconnected()` -> bool, `status()` -> a short
+        word for the idle screen ("wrong password", "no access point", ...).
+        Sockets are the port's own `socket` module once connected."""
+        return None
+
     def get_serial(self):
         """Byte stream to the host (USB CDC or a pty in the simulator) with
         `read(n)`, `write(b)` and a `poll(timeout_ms)` -> bool for readiness."""
-        return None
-
-    def get_network(self):
-        """Wi-Fi for the uplink: an object with `connect(ssid, password)`,
-        `isconnected()` and `status()` -> one short line, or None (no Wi-Fi)."""
         return None
 
     def get_watchdog(self, timeout_ms):
@@ -64,6 +66,12 @@ class Board:
 
     def reset_cause(self):
         """Why the board last started: "watchdog", "power" or None (unknown)."""
+        return None
+
+    def device_key(self):
+        """32 bytes that seal the kiosk's secrets (kiosk.config.secrets), kept
+        outside the data partition (ESP32: encrypted NVS under flash
+        encryption), or None when the board has no such place."""
         return None
 
     def maintenance(self):

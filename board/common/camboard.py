@@ -155,6 +155,26 @@ class CamBoard(board_api.Board):
             return "power"
         return None
 
+    def device_key(self):
+        """The secrets' sealing key, in NVS (namespace "kiosk", blob "devkey"),
+        made from os.urandom on first boot. With flash encryption and NVS
+        encryption enabled (docs/security.md) it is encrypted under the
+        eFuse key; without them a full-chip dump still holds it."""
+        import esp32
+        import os
+
+        nvs = esp32.NVS("kiosk")
+        buf = bytearray(32)
+        try:
+            if nvs.get_blob("devkey", buf) == 32:
+                return bytes(buf)
+        except OSError:
+            pass  # not made yet
+        key = os.urandom(32)
+        nvs.set_blob("devkey", key)
+        nvs.commit()
+        return key
+
     def maintenance(self):
         if "BOOT" not in self.pins:
             return False

@@ -13,13 +13,14 @@ import board_api
 _FLASH_BLOCKS = const(512)  # 2 MB of 4 KB blocks, a typical log partition
 _BLOCK = const(4096)
 _RAM_BLOCKS = const(64)  # without an image file: 256 KB of flash in RAM
+# flash_blocks (sim run --flash-size) sets both; an existing image keeps its size
 
 
 class SimBoard(board_api.Board):
     name = "sim"
 
-    def __init__(self, inputs=None, flash=None, flash_blocks=_FLASH_BLOCKS, at=None,
-                 clock_file=None, serial=None, png_dir=None, lcd_size=(320, 240), watch=False):
+    def __init__(self, inputs=None, flash=None, flash_blocks=None, at=None,
+                 clock_file=None, serial=None, png_dir=None, lcd_size=(320, 240), watch=False, radio=None):
         self._inputs = inputs
         self._watch = watch
         self._flash = flash
@@ -28,10 +29,38 @@ class SimBoard(board_api.Board):
         self._png_dir = png_dir
         self._lcd_size = lcd_size
         self._mounted = None
+        self._radio = radio
+        self._net = None
         self._lcd = self._led = self._buzzer = None
         from simclock import SimClock
 
         self._clock = SimClock(at, clock_file)
+
+    _ram_key = None  # the device key of a flash kept in RAM (one per process)
+
+    def device_key(self):
+        """The key that seals secrets: the file <flash image>.key, outside the
+        data partition as an eFuse/NVS key is on a real board (made on first
+        use); a flash in RAM gets one key per process."""
+        import os
+
+        if not self._flash:
+            if SimBoard._ram_key is None:
+                SimBoard._ram_key = os.urandom(32)
+            return SimBoard._ram_key
+        path = self._flash + ".key"
+        try:
+            with open(path, "rb") as f:
+                key = f.read(64)
+            if len(key) == 32:
+                return key
+        except OSError:
+            pass
+        key = os.urandom(32)
+        with open(path + ".tmp", "wb") as f:
+            f.write(key)
+        os.rename(path + ".tmp", path)
+        return key
 
     def maintenance(self):
         """The simulated BOOT button: held while the file <flash image>.button exists."""
@@ -63,9 +92,9 @@ class SimBoard(board_api.Board):
         from flashdev import FlashDev
 
         if self._flash:
-            dev = FlashDev(self._flash, _BLOCK, self._flash_blocks)
+            dev = FlashDev(self._flash, _BLOCK, self._flash_blocks or _FLASH_BLOCKS)
         else:
-            n = min(self._flash_blocks, _RAM_BLOCKS) * _BLOCK
+            n = (self._flash_blocks or _RAM_BLOCKS) * _BLOCK
             mem = bytearray(n)
             mv = memoryview(mem)
             ff = b"\xff" * _BLOCK
@@ -89,6 +118,18 @@ class SimBoard(board_api.Board):
         import serialport
 
         return serialport.open(self._serial_path)
+
+    def get_network(self):
+        """Wi-Fi when the options name a radio file (simnet: real sockets, a
+        switchable radio); True means <flash image>.radio."""
+        if not self._radio:
+            return None
+        if self._net is None:
+            from simnet import SimNet
+
+            path = self._radio if isinstance(self._radio, str) else (self._flash or "kiosk") + ".radio"
+            self._net = SimNet(path)
+        return self._net
 
     def get_lcd(self):
         if self._png_dir is None:

@@ -28,9 +28,11 @@ COMMANDS = [
     "kioskctl.cmd_fonts",
     "kioskctl.cmd_pull",
     "kioskctl.cmd_report",
+    "kioskctl.cmd_collect",
     "kioskctl.cmd_provision",
     "kioskctl.cmd_qemu",
     "kioskctl.cmd_flash",
+    "kioskctl.cmd_broker",
 ]
 
 

@@ -9,7 +9,7 @@ numbered (the kiosk refuses a counter it has seen). Secrets are write-only.
 import json
 import sys
 
-from kioskctl.errors import KioskError
+from kioskctl.errors import KioskError, UsageError
 from kioskctl.timeutil import parse_instant as parse_time
 
 from kioskctl.fw import LANGS, VENUE_TYPES  # the firmware's own choices (kiosk.config.schema, kiosk.policy)
@@ -38,6 +38,7 @@ def register(sub):
     s.add_argument("--clock", default="now", help="ISO 8601 time or 'now' (default)")
     s.add_argument("--wifi-ssid")
     s.add_argument("--wifi-pass-file", metavar="FILE")
+    _broker_args(s)
     s.set_defaults(func=cmd_setup)
 
     i = ps.add_parser("info", help="show what the kiosk reports (never secrets)")
@@ -53,6 +54,10 @@ def register(sub):
     g.add_argument("--policy", metavar="JSON_FILE")
     g.add_argument("--secret-file", metavar="FILE")
     g.add_argument("--wifi", nargs=2, metavar=("SSID", "PASS_FILE"))
+    g.add_argument("--broker", metavar="mqtt[s]://HOST:PORT", help="the uplink's broker (with --broker-user/--broker-pass/--broker-ca)")
+    c.add_argument("--broker-user")
+    c.add_argument("--broker-pass", metavar="FILE", help="file holding the kiosk's MQTT password (never read back)")
+    c.add_argument("--broker-ca", metavar="PEM", help="CA certificate the kiosk checks an mqtts broker by")
     g.add_argument("--clock", metavar="ISO|now")
     g.add_argument("--new-admin-pub", metavar="PEM")
     g.add_argument("--new-operator-pub", metavar="PEM")
@@ -106,6 +111,39 @@ def _secret(path):
     return s
 
 
+def _broker_args(s):
+    s.add_argument("--broker", metavar="mqtt[s]://HOST:PORT", help="the Wi-Fi uplink's MQTT broker")
+    s.add_argument("--broker-user", help="the kiosk's MQTT user (default: the device id)")
+    s.add_argument("--broker-pass", metavar="FILE", help="file holding the kiosk's MQTT password (never read back)")
+    s.add_argument("--broker-ca", metavar="PEM", help="CA certificate the kiosk checks an mqtts broker by")
+
+
+def _broker(args, device_id=None):
+    """broker.json settings from --broker*, checked here before the port opens."""
+    if not args.broker:
+        if args.broker_user or args.broker_pass or args.broker_ca:
+            raise UsageError("--broker-user, --broker-pass and --broker-ca need --broker URL")
+        return None
+    from kioskctl.fw import schema
+
+    b = {"url": args.broker, "user": args.broker_user or device_id,
+         "password": _wifi_pass(args.broker_pass) if args.broker_pass else None, "ca": None}
+    if args.broker_ca:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        try:
+            cert = x509.load_pem_x509_certificate(read_file(args.broker_ca, 65536))
+        except ValueError as exc:
+            raise KioskError("%s is not a PEM certificate: %s" % (args.broker_ca, exc))
+        b["ca"] = cert.public_bytes(serialization.Encoding.DER)
+    elif args.broker.startswith("mqtts://"):
+        raise UsageError("mqtts:// needs --broker-ca (the CA the kiosk checks the broker's certificate by)")
+    try:
+        schema.check_broker(b)
+    except Exception as exc:  # the firmware's ConfigError: the same verdict the kiosk would give
+        raise UsageError(getattr(exc, "msg", str(exc)))
+    return b
 def _collectors(paths):
     from kioskctl import bundle
 
@@ -143,6 +181,7 @@ def cmd_setup(args):
         bundle_data=data,
         wifi=wifi,
         lang=args.lang,
+        broker=_broker(args, args.device_id),
     )
     kiosk = client(args)
     with Upload(len(data or b""), "bundle") as bar:
@@ -181,7 +220,13 @@ def cmd_info(args):
         print("trust      %s" % ("bundle %s: %s" % (b.get("status"), b.get("msg", "")) if b else "no bundle installed"))
     print("revocation %s" % ("list seq %d" % info["rev_seq"] if info.get("rev_seq") else "no list installed"))
     print("clock      %s (%s), last scan %s" % (when(info.get("clock")) if info.get("clock") else "unset", show(info.get("clock_status")), when(info.get("clock_floor"))))
-    print("secret     %s   wifi %s (password %s)" % ("set" if info.get("secret_set") else "NOT set", info.get("wifi_ssid") or "-", "set" if info.get("wifi_password_set") else "not set"))
+    sealed = {"device_key": "sealed with the device key", "none": "NOT protected: this board has no device key"}
+    print("secret     %s   wifi %s (password %s)%s" % (
+        "set" if info.get("secret_set") else "NOT set", info.get("wifi_ssid") or "-",
+        "set" if info.get("wifi_password_set") else "not set",
+        "   secrets %s" % sealed.get(info.get("secret_protection"), "?") if info.get("secret_set") else ""))
+    if info.get("broker_url"):
+        print("uplink     %s as %s (password %s): %s" % (info["broker_url"], show(info.get("broker_user")), "set" if info.get("broker_password_set") else "not set", show(info.get("uplink"))))
     return 0
 
 
@@ -197,6 +242,8 @@ def cmd_set(args):
         op, a = "secret", {"secret": _secret(args.secret_file)}
     elif args.wifi:
         op, a = "wifi", {"ssid": args.wifi[0], "password": _wifi_pass(args.wifi[1])}
+    elif args.broker:
+        op, a = "broker", _broker(args, None)
     elif args.clock:
         op, a = "clock", {"time": parse_time(args.clock), "back": bool(args.back)}
     elif args.collectors is not None:

@@ -1,13 +1,17 @@
 """kioskctl report / trace: what the pulled scan records say.
 
-report: counts per kiosk and day (scans, admitted, by code colour, by reason)
-for venue staff. Never a pseudonym, never a name.
+report: counts per venue and day or hour (scans, admitted, by code colour, by
+refusal reason; kioskctl.report), codes admitted at two kiosks of one venue
+flagged, optionally drawn (--plot). For venue staff: never a pseudonym, never a name.
 
 trace: for the health authority, who knows the venue secrets. From a
 positive case's holder id it computes the pseudonym each venue stored
 (truncated HMAC-SHA256(venue secret, holder id)), lists that person's visits,
-and the pseudonyms of everyone scanned at the same kiosk within the window
-around each visit (the contacts to notify).
+and the pseudonyms of everyone scanned at the same venue within the window
+around each visit at the same venue (the contacts to notify).
+
+Both read any record store: the SQLite file `pull --store` writes, or the
+SQLite / PostgreSQL database `collect --db` writes (--db URL).
 """
 
 import datetime
@@ -20,18 +24,24 @@ from kioskctl.errors import KioskError, UsageError
 
 def register(sub):
     r = sub.add_parser("report", help="counts per kiosk and day from pulled records (no personal data)")
-    r.add_argument("--store", default="kiosk-records.sqlite", help="host record store written by kioskctl pull")
+    r.add_argument("--store", "--db", dest="store", default="kiosk-records.sqlite",
+                   help="record store: the file kioskctl pull writes, or collect's sqlite:///... / postgresql://...")
     r.add_argument("--port", help="first read the kiosk on this port (without letting it delete anything)")
     r.add_argument("--day", help="only this day, YYYY-MM-DD (in --tz)")
     r.add_argument("--tz", default="+08:00", help="time zone for days, e.g. +08:00 (default)")
+    r.add_argument("--by", choices=("day", "hour"), default="day", help="one line per venue and day (default) or hour")
+    r.add_argument("--plot", metavar="FILE.png", help="also draw the counts as a PNG chart")
+    r.add_argument("--reuse-window", type=int, default=10, metavar="MIN",
+                   help="flag a code admitted at two kiosks of one venue within MIN minutes (default 10)")
     r.set_defaults(func=cmd_report)
     t = sub.add_parser("trace", help="contact tracing: a holder's visits and the people scanned near them")
-    t.add_argument("--store", nargs="+", default=["kiosk-records.sqlite"], help="record stores (several venues)")
+    t.add_argument("--store", "--db", dest="store", nargs="+", default=["kiosk-records.sqlite"],
+                   help="record stores or database URLs (several venues)")
     t.add_argument("--holder", required=True, help="holder id of the positive case (as in the health code)")
     g = t.add_mutually_exclusive_group(required=True)
     g.add_argument("--secret", help="venue secret used by every kiosk in the stores: hex, or the file given to "
                    "provision setup --secret-file")
-    g.add_argument("--secrets", help='JSON file {"device id": "secret hex", ...}')
+    g.add_argument("--secrets", help='JSON file {"venue or device id": "secret hex", ...}')
     t.add_argument("--window", type=int, default=30, help="minutes before and after a visit (default 30)")
     t.add_argument("--json", action="store_true", help="one JSON object per visit")
     t.set_defaults(func=cmd_trace)
@@ -59,28 +69,17 @@ def _open(path):
     return open_readonly(path)
 
 
-def day_counts(db, tz, day=None):
-    """{(device, day): {"scans", "admitted", "colour:<c>", "reason:<r>"}} from the store."""
-    out = {}
-    for device, t, colour, reason, admit in db.execute("SELECT device, time, colour, reason, admit FROM records"):
-        d = datetime.datetime.fromtimestamp(t, tz).date().isoformat() if t else "clock-unset"
-        if day and d != day:
-            continue
-        c = out.setdefault((device, d), {"scans": 0, "admitted": 0})
-        c["scans"] += 1
-        c["admitted"] += bool(admit)
-        for key in ("colour:%s" % (colour or "-"), "reason:%s" % reason):
-            c[key] = c.get(key, 0) + 1
-    return out
-
-
 def cmd_report(args):
+    from kioskctl import report
+
     tz = _tz(args.tz)
     if args.day:
         try:
             datetime.date.fromisoformat(args.day)
         except ValueError:
             raise UsageError("--day takes a date as YYYY-MM-DD, not %r" % args.day)
+    if args.reuse_window < 0:
+        raise UsageError("--reuse-window takes minutes >= 0")
     if args.port:
         from kioskctl.pull import pull
         from kioskctl.store import Store
@@ -94,16 +93,26 @@ def cmd_report(args):
             store.close()
             port.close()
     with _open(args.store) as db:
-        counts = day_counts(db, tz, args.day)
+        rows = report.scans(db)
+    counts = report.tally(rows, tz, args.by, args.day)
     if not counts:
         print("no scans%s" % (" on %s" % args.day if args.day else ""))
         return 0
-    print("%-16s %-10s %6s %8s %6s %7s %5s  %s" % ("kiosk", "day", "scans", "admitted", "green", "yellow", "red", "refusals by reason"))
-    for (device, day), c in sorted(counts.items()):
-        reasons = ", ".join("%s %d" % (k[7:], v) for k, v in sorted(c.items()) if k.startswith("reason:") and k != "reason:ok")
-        print("%-16s %-10s %6d %8d %6d %7d %5d  %s" % (
-            device, day, c["scans"], c["admitted"], c.get("colour:green", 0), c.get("colour:yellow", 0),
-            c.get("colour:red", 0), reasons or "-"))
+    hour = args.by == "hour"
+    print("%-16s %-10s %s%6s %8s %6s %7s %5s  %s" % ("venue", "day", "hour " if hour else "", "scans", "admitted",
+                                                  "green", "yellow", "red", "refusals by reason"))
+    for (venue, day, h), c in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0)):
+        reasons = ", ".join("%s %d" % kv for kv in report.refusals(c) if kv[0] != "ok")
+        print("%-16s %-10s %s%6d %8d %6d %7d %5d  %s" % (
+            venue, day, ("%02dh  " % h if h is not None else "--   ") if hour else "", c["scans"], c["admitted"],
+            c["colour:green"], c["colour:yellow"], c["colour:red"], reasons or "-"))
+    flags = [f for f in report.reuse(rows, args.reuse_window * 60, tz) if not args.day or f[1] == args.day]
+    for venue, day, n in flags:
+        print("reuse: %s %s: %d code%s admitted at two kiosks within %d min" % (
+            venue, day, n, "" if n == 1 else "s", args.reuse_window))
+    if args.plot:
+        report.plot(counts, args.plot, title="scans per %s (%s)" % (args.by, args.tz))
+        print("chart written to %s" % args.plot)
     return 0
 
 
@@ -112,34 +121,50 @@ def _secrets(args):
         from kioskctl.inputs import secret
 
         s = secret(args.secret)
-        return lambda device: s
+        return lambda device, venue: s
     try:
         with open(args.secrets) as f:
             table = {k: bytes.fromhex(v) for k, v in json.load(f).items()}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, AttributeError) as exc:
         raise KioskError("cannot read %s: %s" % (args.secrets, exc))
-    return table.get
+    return lambda device, venue: table.get(venue, table.get(device))
+
+
+def _venues(db):
+    """{device: venue} (a kiosk with no known venue is its own)."""
+    from kioskctl.store import has_devices
+
+    out = {d: d for (d,) in db.execute("SELECT DISTINCT device FROM records").fetchall()}
+    if has_devices(db):
+        out.update({d: v for d, v in db.execute("SELECT device, venue FROM devices").fetchall() if d in out and v})
+    return out
 
 
 def trace(stores, holder, secret_for, window_s):
-    """[{device, time, verdict, contacts: [pseudonym...]}] for every visit of the holder."""
+    """[{venue, device, time, verdict, pseudonym, contacts: [pseudonym...]}] for every visit of the holder;
+    contacts are the pseudonyms scanned at any kiosk of the same venue within window_s of the visit."""
     visits = []
     for path in stores:
         with _open(path) as db:
-            devices = [d for (d,) in db.execute("SELECT DISTINCT device FROM records")]
-            for device in devices:
-                secret = secret_for(device)
+            venues = _venues(db)
+            for device, venue in sorted(venues.items()):
+                secret = secret_for(device, venue)
                 if secret is None:
-                    print("warning: no venue secret for kiosk %s; its records are skipped" % device, file=sys.stderr)
+                    print("warning: no venue secret for kiosk %s (venue %s); its records are skipped" % (device, venue),
+                          file=sys.stderr)
                     continue
                 p = pseudonym(secret, holder)
+                peers = sorted(d for d, v in venues.items() if v == venue)
+                marks = ",".join("?" * len(peers))
                 for t, verdict in db.execute(
-                        "SELECT time, verdict FROM records WHERE device=? AND pseudonym=? ORDER BY time", (device, p)):
+                        "SELECT time, verdict FROM records WHERE device=? AND pseudonym=? ORDER BY time",
+                        (device, p)).fetchall():
                     contacts = sorted({c for (c,) in db.execute(
-                        "SELECT pseudonym FROM records WHERE device=? AND time BETWEEN ? AND ? AND pseudonym<>?"
-                        " AND pseudonym<>?", (device, t - window_s, t + window_s, p, "0" * len(p)))})
-                    visits.append({"device": device, "time": t, "verdict": verdict, "pseudonym": p, "contacts": contacts})
-    return sorted(visits, key=lambda v: v["time"])
+                        "SELECT pseudonym FROM records WHERE device IN (%s) AND time BETWEEN ? AND ? AND pseudonym<>?"
+                        " AND pseudonym<>?" % marks, peers + [t - window_s, t + window_s, p, "0" * len(p)]).fetchall()})
+                    visits.append({"venue": venue, "device": device, "time": t, "verdict": verdict, "pseudonym": p,
+                                   "contacts": contacts})
+    return sorted(visits, key=lambda v: (v["time"], v["device"]))
 
 
 def cmd_trace(args):
@@ -154,7 +179,8 @@ def cmd_trace(args):
         print("no visits of this holder in the given stores")
         return 0
     for v in visits:
-        print("%s  kiosk %-12s  %-6s  %d contacts within %d min" % (iso(v["time"]), v["device"], v["verdict"], len(v["contacts"]), args.window))
+        print("%s  venue %-12s kiosk %-12s  %-6s  %d contacts within %d min" % (
+            iso(v["time"]), v["venue"], v["device"], v["verdict"], len(v["contacts"]), args.window))
         for c in v["contacts"]:
             print("    %s" % c)
     return 0

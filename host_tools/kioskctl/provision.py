@@ -112,13 +112,15 @@ class Client:
         return self.request({"op": "info"})
 
     def setup(self, device_id, venue, policy, admin, operator, secret, clock, bundle_data=None, wifi=None, lang=None,
-              progress=None, collectors=()):
+              progress=None, collectors=(), broker=None):
         req = {"op": "setup", "device_id": device_id, "venue": venue, "policy": policy,
                "admin": admin, "operator": operator, "secret": secret, "clock": int(clock)}
         if collectors:
             req["collectors"] = list(collectors)
         if wifi:
             req["wifi"] = wifi
+        if broker:
+            req["broker"] = broker
         if lang:
             req["lang"] = lang
         if bundle_data is not None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 
-from kioskctl.errors import KioskError
+from kioskctl.errors import KioskError, UsageError
 
 SIM_HEAP = "32M"
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -23,6 +23,9 @@ def register(sim):
     p.add_argument("--admin-pub", metavar="PEM", help="install this admin public key (with --device: the key `pull --ack-key` signs with)")
     p.add_argument("--at", help="set the clock (ISO 8601); default: the clock stays as it was (unset on a new image)")
     p.add_argument("--flash", help="flash image file (littlefs); default: a fresh image in RAM")
+    p.add_argument("--flash-size", default="2M", metavar="SIZE",
+                   help="data partition of a new flash image or of the RAM flash, e.g. 2M or 512K (default 2M, "
+                        "an existing image keeps its size)")
     p.add_argument("--screens", help="write a PNG of the LCD after every update into this folder")
     p.add_argument("--fonts", help="font folder (kioskctl fonts build); default build/fonts in the kioskctl checkout")
     p.add_argument("--pty", action="store_true", help="expose the kiosk's serial port on a pty and keep serving")
@@ -30,6 +33,7 @@ def register(sim):
                    help="keep running and scan PGM frames and *.txt lines as they appear in the folder "
                         "(write them elsewhere, then move them in); implies --pty")
     p.add_argument("--json", action="store_true", help="print one JSON object per scan instead of a table")
+    p.add_argument("--radio", metavar="FILE", help="give the kiosk Wi-Fi (board/sim/simnet): FILE says off / on / on PASSWORD")
     p.set_defaults(func=cmd_run)
 
 
@@ -67,6 +71,9 @@ def options(args, staged):
     opts = {"inputs": staged, "serve": bool(args.pty or args.watch), "watch": bool(args.watch)}
     if args.flash:
         opts["flash"] = os.path.abspath(args.flash)
+    opts["flash_blocks"] = flash_blocks(args.flash_size)
+    if args.radio:
+        opts["radio"] = os.path.abspath(args.radio)
     if args.at:
         opts["at"] = parse_instant(args.at)
     fonts = os.path.abspath(args.fonts or default_fonts())
@@ -101,6 +108,22 @@ def options(args, staged):
     if install:
         opts["install"] = install
     return opts
+
+
+FLASH_BLOCK = 4096
+
+
+def flash_blocks(size):
+    """4 KB blocks in a size like 2M, 512K or 2097152 (at least 16 blocks)."""
+    text = str(size).strip().upper()
+    mult = {"K": 1024, "M": 1024 * 1024}.get(text[-1:], 1)
+    try:
+        n = int(float(text.rstrip("KM")) * mult)
+    except ValueError:
+        raise UsageError("--flash-size: expected a size like 2M or 512K, got %r" % size)
+    if n < 16 * FLASH_BLOCK or n % FLASH_BLOCK or n > 64 * 1024 * 1024:
+        raise UsageError("--flash-size: a multiple of 4 KB between 64K and 64M, got %r" % size)
+    return n // FLASH_BLOCK
 
 
 def format_row(d):

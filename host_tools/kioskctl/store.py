@@ -1,7 +1,7 @@
-"""The host record store: SQLite (WAL, synchronous=FULL) keyed by (log id, seq).
+"""The host record store: SQLite (WAL, synchronous=FULL) or PostgreSQL, keyed by (device, log id, seq).
 
-    store = Store(path)        # creates the table; UsageError if path is not a record store
-    store.device, store.log_id = ...
+    store = Store(path)        # or a sqlite:/// or postgresql:// URL (kioskctl.db)
+    store.device, store.log_id = ...   # Store creates the tables; UsageError if it is not a record store
     store.add([(seq, raw32)])  # idempotent; counts duplicates and corrupt records
     store.commit()             # durable (fsync)
     export(store, store.rows(), "csv", "out.csv")
@@ -16,28 +16,69 @@ import sqlite3
 import sys
 import time
 
+from kioskctl import db as dbm
 from kioskctl.errors import UsageError
 
 FIELDS = ("device", "log_id", "seq", "time", "verdict", "colour", "reason", "key_index", "pseudonym", "admit", "kind")
 
+# The one schema, rendered for either backend. log_id is a u32: BIGINT on PostgreSQL.
+COLUMNS = (("device", "text"), ("log_id", "int"), ("seq", "int"), ("time", "int"), ("verdict", "text"),
+           ("colour", "text"), ("reason", "text"), ("key_index", "int"), ("pseudonym", "text"), ("admit", "int"),
+           ("kind", "text"), ("raw", "blob"), ("pulled_at", "int"))
+_TYPES = {"sqlite": {"text": "TEXT", "int": "INTEGER", "blob": "BLOB"},
+          "postgresql": {"text": "TEXT", "int": "BIGINT", "blob": "BYTEA"}}
+INSERT = "INSERT INTO records VALUES %s ON CONFLICT DO NOTHING"
+ROW = "(" + ",".join("?" * len(COLUMNS)) + ")"
+
+
+def schema(kind):
+    """CREATE statements: records keyed by (device, log_id, seq); devices (kiosk -> venue, from its status)."""
+    t = _TYPES[kind]
+    cols = ", ".join("%s %s" % (name, t[typ]) for name, typ in COLUMNS)
+    return ["CREATE TABLE IF NOT EXISTS records (%s, PRIMARY KEY (device, log_id, seq))" % cols,
+            "CREATE INDEX IF NOT EXISTS records_time ON records (time)",
+            "CREATE INDEX IF NOT EXISTS records_pseudonym ON records (pseudonym)",
+            "CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, venue TEXT, updated_at %s)" % t["int"]]
+
+
+def create(db):
+    for stmt in schema(db.kind):
+        db.execute(stmt)
+    db.commit()
+
+
+def row(device, log_id, r, raw, now):
+    """The stored tuple for a decoded record (kioskctl.link.decode_record)."""
+    return (device, log_id, r["seq"], r["time"], r["verdict"], r["colour"], r["reason"], r["key_index"],
+            r["pseudonym"], int(r["admit"]), r["kind"], bytes(raw), now)
+
+
+def insert(db, rows, chunk=500):
+    """Insert rows (idempotent by device, log_id, seq), `chunk` rows a statement (within both
+    databases' limits on parameters); the number actually new."""
+    new = 0
+    for i in range(0, len(rows), chunk):
+        part = rows[i:i + chunk]
+        new += db.execute(INSERT % ",".join([ROW] * len(part)), [v for r in part for v in r]).rowcount
+    return new
+
+
+def set_venue(db, device, venue, now):
+    db.execute("INSERT INTO devices VALUES (?,?,?) ON CONFLICT (device) DO UPDATE SET venue=excluded.venue,"
+               " updated_at=excluded.updated_at", (device, venue, now))
+
 
 class Store:
-    """SQLite record store; add() is idempotent, commit() is durable (fsync)."""
+    """Record store on SQLite (a path) or PostgreSQL (a URL); add() is idempotent, commit() is durable."""
 
     def __init__(self, path):
         self.path = path
+        self.db = dbm.connect(path)
         try:
-            self.db = sqlite3.connect(path)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS records (device TEXT, log_id INTEGER, seq INTEGER, time INTEGER,"
-                " verdict TEXT, colour TEXT, reason TEXT, key_index INTEGER, pseudonym TEXT, admit INTEGER,"
-                " kind TEXT, raw BLOB, pulled_at INTEGER, PRIMARY KEY (log_id, seq))")
-            self.db.commit()
+            create(self.db)
             check(self.db, path)
-        except sqlite3.Error as exc:
-            raise UsageError("%s is not a kioskctl record store (SQLite): %s" % (path, exc))
+        except self.db.errors as exc:
+            raise UsageError("%s is not a kioskctl record store: %s" % (path, exc))
         self.device = ""
         self.log_id = 0
         self.new = []
@@ -53,11 +94,7 @@ class Store:
             if r is None:
                 self.corrupt += 1
                 continue
-            cur = self.db.execute(
-                "INSERT OR IGNORE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (self.device, self.log_id, r["seq"], r["time"], r["verdict"], r["colour"], r["reason"],
-                 r["key_index"], r["pseudonym"], int(r["admit"]), r["kind"], raw, now))
-            if cur.rowcount:
+            if insert(self.db, [row(self.device, self.log_id, r, raw, now)]):
                 self.new.append(r["seq"])
             else:
                 self.duplicates += 1
@@ -70,9 +107,9 @@ class Store:
         args = [self.log_id]
         cur = self.db.execute(q + " ORDER BY seq", args)
         want = None if seqs is None else set(seqs)
-        for row in cur:
-            if want is None or row[2] in want:
-                d = dict(zip(FIELDS, row))
+        for r in cur.fetchall():
+            if want is None or r[2] in want:
+                d = dict(zip(FIELDS, r))
                 d["admit"] = bool(d["admit"])
                 yield d
 
@@ -80,7 +117,7 @@ class Store:
         """[(first_missing, last_missing)] between the lowest and highest stored seq."""
         out = []
         prev = None
-        for (seq,) in self.db.execute("SELECT seq FROM records WHERE log_id=? ORDER BY seq", (self.log_id,)):
+        for (seq,) in self.db.execute("SELECT seq FROM records WHERE log_id=? ORDER BY seq", (self.log_id,)).fetchall():
             if prev is not None and seq > prev + 1:
                 out.append((prev + 1, seq - 1))
             prev = seq
@@ -89,25 +126,43 @@ class Store:
     def close(self):
         self.db.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def columns(db):
+    if db.kind == "sqlite":
+        return {r[1] for r in db.execute("PRAGMA table_info(records)").fetchall()}
+    return {r[0] for r in db.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name='records'").fetchall()}
+
 
 def check(db, path):
     """UsageError unless db has the records table with the store's columns."""
-    cols = {row[1] for row in db.execute("PRAGMA table_info(records)")}
-    missing = [c for c in FIELDS if c not in cols]
+    missing = [c for c in FIELDS if c not in columns(db)]
     if missing:
         raise UsageError("%s is not a kioskctl record store (no records table with %s)" % (path, ", ".join(missing)))
 
 
 def open_readonly(path):
-    """A sqlite3 connection to an existing record store, checked; UsageError otherwise."""
-    if not os.path.exists(path):
-        raise UsageError("no record store at %s (run kioskctl pull first)" % path)
+    """A kioskctl.db.DB on an existing record store (path or URL), checked; UsageError otherwise."""
+    db = dbm.connect(path, readonly=True)
     try:
-        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
         check(db, path)
-    except sqlite3.Error as exc:
-        raise UsageError("%s is not a kioskctl record store (SQLite): %s" % (path, exc))
+    except db.errors as exc:
+        db.close()
+        raise UsageError("%s is not a kioskctl record store: %s" % (path, exc))
     return db
+
+
+def has_devices(db):
+    """True when the store has the devices table (stores from before collect have none)."""
+    if db.kind == "sqlite":
+        return bool(db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='devices'").fetchall())
+    return bool(db.execute("SELECT 1 FROM information_schema.tables WHERE table_name='devices'").fetchall())
 
 
 CSV_FIELDS = FIELDS[:4] + ("unix_time",) + FIELDS[4:]

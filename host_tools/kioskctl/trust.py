@@ -134,3 +134,55 @@ def load(data):
     if end != len(blob):
         raise KioskError("damaged trust store: %d bytes after the last table" % (len(blob) - end))
     return store
+
+
+# -- what fits on the kiosk's data partition (issue #10 item 8) -------------
+# Measured by tests/host/test_trust_fit.py on the simulator's littlefs:
+BLOCK = 4096
+RECORD_BYTES = 32  # one scan record (docs/record-format.md)
+FS_FIXED_BLOCKS = 24  # littlefs superblocks, directories, config files, log meta/state/journal
+LOG_RESERVE_BLOCKS = 5  # the log's own reserve plus the next segment's slack
+BUNDLE_OVERHEAD = 512  # bundle header and signature around the store
+DEFAULT_PARTITION = 2 * 1024 * 1024
+DEFAULT_RECORDS = 20000
+
+
+def record_blocks(records):
+    """Blocks that `records` scan records take (littlefs metadata ~1/16)."""
+    per_block = BLOCK // RECORD_BYTES
+    return -(-records * 16 // (per_block * 15)) + LOG_RESERVE_BLOCKS
+
+
+def bundle_room(partition=DEFAULT_PARTITION, records=DEFAULT_RECORDS):
+    """Largest bundle that installs and updates (old and new copy side by side)
+    while `records` records still fit on a `partition`-byte data partition."""
+    blocks = partition // BLOCK - FS_FIXED_BLOCKS - record_blocks(records)
+    return max(0, blocks // 2) * BLOCK - BUNDLE_OVERHEAD
+
+
+def plan_tables(entries, budget, native, small_only=False):
+    """Give precomputed tables to ES256 entries in priority order while they fit
+    in `budget` bytes: native issuers (indexes in `native`, most scans) first
+    with the 65 KB table, then the others in the order given with the 16 KB
+    table. Returns (big, small, without) counts of ES256 keys; the tables
+    are built here, in each entry's "tab"."""
+    from kioskctl import combtab
+
+    order = sorted(native) + [i for i in range(len(entries)) if i not in native]
+    big = small = without = 0
+    for i in order:
+        if entries[i].get("alg") != ALG_ES256:
+            continue
+        sizes = (1,) if small_only or i not in native else (4, 1)
+        for s in sizes:
+            if combtab.table_size(s) <= budget:
+                entries[i]["tab"] = combtab.build_table(entries[i]["pub"], s)
+                budget -= combtab.table_size(s)
+                if s == 4:
+                    big += 1
+                else:
+                    small += 1
+                break
+        else:
+            without += 1
+    return big, small, without

@@ -16,18 +16,8 @@ from flashdev import FlashDev
 from kiosk.link.server import Server
 from kiosk.records import make_record
 from kiosk.records.log import Log
+from mp_verdicts import Verdict
 from serialport import SerialPort
-
-
-class Verdict:
-    def __init__(self, i):
-        self.verdict = ("GREEN", "YELLOW", "RED")[i % 3]
-        self.colour = ("green", "yellow", "red")[i % 3]
-        self.reason = ("ok", "ok", "policy")[i % 3]
-        self.admit = i % 3 == 0
-        self.key_index = i % 4
-        self.holder = b"holder-%d" % (i % 97)
-        self.kind = "native"
 
 
 def main():

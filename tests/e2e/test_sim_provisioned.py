@@ -21,9 +21,10 @@ def ctl(*args):
 class Kiosk:
     """`kioskctl sim run --pty` in the background; `port` is the host side."""
 
-    def __init__(self, inputs, flash, watch=False):
+    def __init__(self, inputs, flash, watch=False, at=None):
         self.proc = subprocess.Popen(
-            [KIOSKCTL, "sim", "run", str(inputs), "--flash", str(flash), "--pty", "--json"] + (["--watch"] if watch else []),
+            [KIOSKCTL, "sim", "run", str(inputs), "--flash", str(flash), "--pty", "--json"] + (["--watch"] if watch else [])
+            + (["--at", at] if at else []),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()
         assert "kiosk serial port:" in line, line + self.proc.stderr.read()
@@ -53,8 +54,8 @@ def provision(tmp_path, kiosk, issuer, clock="now"):
     return k
 
 
-def scan_after_setup(tmp_path, issuer, codes, clock="now"):
-    """Provision a fresh simulated kiosk, restart it, scan `codes`."""
+def scan_after_setup(tmp_path, issuer, codes, clock="now", later=None):
+    """Provision a fresh simulated kiosk, restart it (at `later` when given), scan `codes`."""
     first = tmp_path / "first"
     first.mkdir(parents=True)
     (first / "a.txt").write_text("warm-up\n")
@@ -68,7 +69,7 @@ def scan_after_setup(tmp_path, issuer, codes, clock="now"):
     second = tmp_path / "second"
     second.mkdir()
     (second / "b.txt").write_text("\n".join(codes) + "\n")
-    kiosk = Kiosk(second, flash)
+    kiosk = Kiosk(second, flash, at=later)
     try:
         return kiosk.scans(len(codes))
     finally:
@@ -81,7 +82,8 @@ def test_stale_bundle_keeps_working_in_grace_then_says_so(tmp_path, issuer):
     iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
     in_grace = scan_after_setup(tmp_path / "g", issuer, [code], iso(now + 60 * 3600))
     assert (in_grace[0]["trust"], in_grace[0]["reason"], in_grace[0]["admit"]) == ("grace", "ok", True)
-    past = scan_after_setup(tmp_path / "x", issuer, [code], iso(now + 130 * 3600))
+    # installed while fresh, then the kiosk's clock runs past the grace period
+    past = scan_after_setup(tmp_path / "x", issuer, [code], later=iso(now + 130 * 3600))
     assert (past[0]["trust"], past[0]["reason"], past[0]["admit"]) == ("expired", "unknown_issuer", False)
     assert "expired" in past[0]["detail"]
 
@@ -96,7 +98,7 @@ def test_provision_then_scan(tmp_path, issuer):
     (first / "a.txt").write_text(good + "\n")
     kiosk = Kiosk(first, flash)
     try:
-        assert kiosk.scans(1)[0]["reason"] == "unknown_issuer"  # not provisioned yet: nothing admitted
+        assert kiosk.scans(1)[0]["reason"] == "provision"  # not set up yet: nobody judged, nothing recorded
         k = provision(tmp_path, kiosk, issuer)
         kid = json.loads(ctl("sim", "verify", "--trust", issuer.trust, good).stdout)["kid"]
         revfile = tmp_path / "revoke.txt"
@@ -125,10 +127,12 @@ def test_reset_needs_the_button_and_pulled_logs(tmp_path, issuer):
     inputs.mkdir()
     (inputs / "a.txt").write_text("warm-up\n")
     flash = tmp_path / "flash.img"
-    kiosk = Kiosk(inputs, flash)
+    kiosk = Kiosk(inputs, flash, watch=True)
     try:
         kiosk.scans(1)
         k = provision(tmp_path, kiosk, issuer)
+        drop(inputs, "b.txt", ["scanned after setup"])
+        assert kiosk.scans(1)[0]["seq"] == 1  # recorded (before setup nothing is)
         refused = subprocess.run([KIOSKCTL, "provision", "reset", "--port", kiosk.port, "--abandon-logs"],
                                  capture_output=True, text=True, timeout=60)
         assert refused.returncode != 0 and "no_presence" in refused.stderr
@@ -136,7 +140,7 @@ def test_reset_needs_the_button_and_pulled_logs(tmp_path, issuer):
         button.write_text("held")  # the technician holds BOOT
         pending = subprocess.run([KIOSKCTL, "provision", "reset", "--port", kiosk.port],
                                  capture_output=True, text=True, timeout=60)
-        assert pending.returncode != 0 and "logs_pending" in pending.stderr  # the warm-up scan is not pulled
+        assert pending.returncode != 0 and "logs_pending" in pending.stderr  # that scan is not pulled
         keyless = ctl("pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet")
         assert "nothing acknowledged" in keyless.stderr  # stored on the host, still on the kiosk
         wrong = subprocess.run([KIOSKCTL, "pull", "--port", kiosk.port, "--store", tmp_path / "r.sqlite", "--quiet",
@@ -169,7 +173,7 @@ def test_provisioning_changes_apply_without_a_restart(tmp_path, issuer):
     red = issuer.mint("red", iat=int(time.time()) - 3600)
     kiosk = Kiosk(inputs, tmp_path / "flash.img", watch=True)
     try:
-        assert kiosk.scans(1)[0]["reason"] == "unknown_issuer"
+        assert kiosk.scans(1)[0]["reason"] == "provision"
         k = provision(tmp_path, kiosk, issuer)  # a medical venue: red codes enter
         drop(inputs, "b.txt", [red])
         assert [(d["reason"], d["admit"]) for d in kiosk.scans(1)] == [("ok", True)]

@@ -40,12 +40,12 @@ def test_scanner_lines_give_verdicts_and_durable_records(tmp_path, issuer, other
     out = sim(tmp_path, issuer, inputs, flash)
     assert [(d["verdict"], d["reason"], d["admit"]) for d in out] == [
         ("GREEN", "ok", True), ("RED", "policy", False), ("RED", "unknown_issuer", False),
-        ("RED", "unknown_format", False), ("GREEN", "ok", True)]
+        ("RED", "unknown_format", False), ("GREEN", "already_used", False)]  # A again: one code, one person
     assert [d["seq"] for d in out] == [1, 2, 3, 4, 5]
 
     recs = read_log(str(flash))
     assert [r["verdict"] for r in recs] == ["GREEN", "RED", "RED", "RED", "GREEN"]
-    assert [r["reason"] for r in recs] == ["ok", "policy", "unknown_issuer", "unknown_format", "ok"]
+    assert [r["reason"] for r in recs] == ["ok", "policy", "unknown_issuer", "unknown_format", "already_used"]
     assert all(r["time"] == T0 or T0 <= r["time"] <= T0 + 60 for r in recs)
     # same holder, same pseudonym; different holders differ; no holder -> zeros
     assert recs[0]["pseudonym"] == recs[4]["pseudonym"] != recs[1]["pseudonym"]

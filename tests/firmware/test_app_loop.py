@@ -1,7 +1,7 @@
 # The scan loop on MicroPython. The app tells the person at the door why it
 # cannot judge codes: the fault it shows follows the kiosk's state
-# (provisioning, clock, log space); scans made in that state are refused and
-# still recorded; a failing flash or a broken frame does not stop the door; a
+# (provisioning, clock, log space); an unprovisioned kiosk judges nobody and
+# records nothing; scans in the other states are refused and still recorded; a failing flash or a broken frame does not stop the door; a
 # code held in front of the camera counts once.
 import os
 
@@ -30,12 +30,32 @@ def app(board):
     return main.App(board, allow_unsigned=True)
 
 
-def test_unprovisioned_kiosk_asks_for_provisioning_and_refuses():
-    a = app(kboard.SimBoard(at=1790000000))
-    mpassert.eq(a.fault(), "provision")
+def _judges_nobody(a, code="provision"):
+    """A scan on a kiosk that cannot judge: the fault screen, no verdict, no record."""
+    n = a.log.stats()["count"]
     v = a.scanner.handle(b"HC1:anything")
-    mpassert.eq((v.verdict, v.reason, v.admit), ("RED", "unknown_issuer", False))
-    mpassert.eq(v.detail, "kiosk not provisioned")
+    mpassert.eq((v.verdict, v.reason, v.admit), ("FAULT", code, False))
+    mpassert.eq((a.ui.screen, a.ui.icon[0]), ("fault", "square"))
+    a.log.commit()
+    mpassert.eq(a.log.stats()["count"], n, "nothing recorded as a judgement of the person")
+
+
+def test_unprovisioned_kiosk_shows_not_set_up_and_records_nothing():
+    b = kboard.SimBoard(at=1790000000, png_dir="")  # "": the LCD without PNG files
+    a = app(b)
+    mpassert.eq(a.fault(), "provision")
+    _judges_nobody(a)
+    root = b.mount_storage()  # a trust store but no venue secret: still not set up
+    install(root)
+    os.remove(root + "/config/secret.bin")
+    a = app(b)
+    mpassert.eq(a.fault(), "provision")
+    _judges_nobody(a)
+    with open(root + "/config/secret.bin", "wb") as f:
+        f.write(b"s" * 32)
+    a = app(b)  # set up: codes are judged (and recorded) again
+    v = a.scanner.handle(b"HC1:anything")
+    mpassert.eq((v.verdict, v.reason), ("RED", "malformed"))
     a.log.commit()
     mpassert.eq(a.log.stats()["count"], 1)
 

@@ -5,6 +5,7 @@ import asyncio
 import time
 
 import mpassert
+from mppipe import Pipe
 import kboard
 from kiosk.app import crashlog, main, watchdog
 
@@ -93,24 +94,6 @@ def test_stable_run_clears_the_streak_once():
     sup.check(time.ticks_add(t, 150))
     sup.check(time.ticks_add(t, 300))
     mpassert.eq(calls, [1])
-
-
-class Pipe:  # the USB serial at its lowest level: bytes in, bytes out
-    def __init__(self):
-        self.rx = bytearray()
-        self.tx = bytearray()
-
-    def poll(self, ms=0):
-        return len(self.rx) > 0
-
-    def read(self, n):
-        d = bytes(self.rx[:n])
-        self.rx = self.rx[n:]
-        return d
-
-    def write(self, b):
-        self.tx += b
-        return len(b)
 
 
 class CrashBoard(kboard.SimBoard):

@@ -2,6 +2,7 @@
 # item 6): clear error code "expired", the sequence mark and every file stay.
 import mpassert
 import test_provision_keys as K
+import test_provision_attacks as A
 from test_provision_attacks import T0, cmd, provisioned, refused
 
 HEAPSIZE = "2M"
@@ -28,3 +29,19 @@ def test_bundle_in_grace_installs():
     p.handle(cmd(p, 1, "trust", {}, blob=b))
     mpassert.eq(p.state.bundle_seq, 6)
     mpassert.eq(p.handle({"op": "info"})["bundle"]["status"], "grace")
+
+
+def test_first_setup_with_expired_bundle_refused():
+    import os
+
+    from kiosk.provision import ProvisionError
+    from kiosk.provision.handlers import Provisioner
+    from simclock import SimClock
+
+    mp, dev, mem = K.ramfs()
+    p = Provisioner(mp, clock=SimClock(None))  # clock unset: the request's clock decides
+    stale = K.bundle(9, iat=T0 - 14 * 86400, exp=T0 - 7 * 86400, grace=3 * 86400)
+    e = mpassert.raises(ProvisionError, p.handle, A.setup_req(bundle=stale))
+    mpassert.eq(e.code, "expired", e.msg)
+    mpassert.eq(p.state.provisioned, False)
+    mpassert.eq(os.listdir(p.dir), [])

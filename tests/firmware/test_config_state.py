@@ -66,7 +66,7 @@ def test_a_bad_stored_value_gives_a_fault_screen_not_a_boot_loop():
         a2.show_state()
         mpassert.eq(a2.ui.screen, "fault")
         v = a2.scanner.handle(b"HC1:x")
-        mpassert.eq((v.admit, v.detail), (False, "kiosk configuration damaged"))
+        mpassert.eq((v.verdict, v.admit, v.detail), ("FAULT", False, "kiosk configuration damaged"))
         for n, d in saved.items():
             with open(cfg + "/" + n, "wb") as f:
                 f.write(d)

@@ -61,22 +61,28 @@ def test_buzzer_async():
     mpassert.eq(bz.sim.duty_u16(), 0)
 
 
-def test_feedback_distinct_per_verdict():
+def test_feedback_follows_the_decision_not_the_colour():
     clock = simpins.Clock()
     led = simpins.make_led(clock=clock)
     bz = simpins.make_buzzer(clock=clock)
     fb = Feedback(led, bz)
     heard = {}
-    for verdict in ("GREEN", "YELLOW", "RED"):
+    # (code colour, admitted): a yellow code with a travel window and a red
+    # code at a medical venue enter; a green code used twice does not
+    for verdict, admit in (("GREEN", True), ("YELLOW", True), ("RED", True),
+                           ("GREEN", False), ("YELLOW", False), ("RED", False)):
         n = len(bz.sim.events)
-        fb.signal({"verdict": verdict, "admit": verdict == "GREEN"})
-        heard[verdict] = _tones(bz.sim.events[n:])
-        mpassert.eq(led.sim.rgb(), {"GREEN": (0, 160, 0), "YELLOW": (160, 110, 0), "RED": (180, 0, 0)}[verdict])
-    mpassert.eq(heard["GREEN"], [(2000, 120)])
-    mpassert.eq(len(set(repr(v) for v in heard.values())), 3, "three distinct sounds")
-    beeps = [sum(1 for f, ms in heard[k] if f) for k in ("GREEN", "YELLOW", "RED")]
-    mpassert.eq(beeps, [1, 2, 3], "beep count tells the verdict apart")
-    fb.signal(None)  # anything odd is treated as RED
+        fb.signal({"verdict": verdict, "admit": admit})
+        heard[(verdict, admit)] = repr(_tones(bz.sim.events[n:]))
+        mpassert.eq(led.sim.rgb(), (0, 160, 0) if admit else (180, 0, 0), (verdict, admit))
+    enter = set(v for k, v in heard.items() if k[1])
+    stop = set(v for k, v in heard.items() if not k[1])
+    mpassert.eq((len(enter), len(stop)), (1, 1), "one sound per decision, whatever the colour")
+    mpassert.eq(heard[("GREEN", True)], repr([(2000, 120)]))
+    assert enter != stop
+    beeps = [sum(1 for f, ms in eval(heard[k]) if f) for k in (("RED", True), ("GREEN", False))]
+    mpassert.eq(beeps, [1, 3], "beep count tells the decision apart")
+    fb.signal(None)  # anything odd is treated as NO ENTRY
     mpassert.eq(led.sim.rgb(), (180, 0, 0))
     fb.fault()
     mpassert.eq(led.sim.rgb(), (0, 0, 170))

@@ -3,6 +3,7 @@
 import struct
 
 import mpassert
+from mppipe import Pipe
 import vfs
 from flashdev import FlashDev
 from kiosk.link import LinkError
@@ -12,24 +13,6 @@ from kiosk.records import SIZE, Record, decode
 from kiosk.records.log import Log
 
 HEAPSIZE = "1M"
-
-
-class Pipe:
-    def __init__(self):
-        self.rx = bytearray()
-        self.tx = bytearray()
-
-    def poll(self, ms=0):
-        return len(self.rx) > 0
-
-    def read(self, n):
-        d = bytes(self.rx[:n])
-        self.rx = self.rx[n:]
-        return d
-
-    def write(self, b):
-        self.tx += b
-        return len(b)
 
 
 def setup(n=100):

@@ -20,14 +20,15 @@ def _bg(lcd):
 
 def test_junk_verdict_fields():
     ui, lcd = _ui()
-    for field in ("verdict", "admit", "reason", "colour", "name", "exp"):
+    for field in ("verdict", "admit", "reason", "colour", "name", "exp", "used_at"):
         for junk in JUNK:
             v = {"verdict": "GREEN", "admit": True, "reason": "ok", "colour": "green", "name": "A*B", "exp": 1764400000}
             v[field] = junk
             ui.verdict(v, 1763800000)
             want = "GREEN" if field != "verdict" else "RED"
             mpassert.eq(ui.screen, want, "%s=%r" % (field, junk))
-            mpassert.eq(_bg(lcd), {"GREEN": (0, 130, 57), "RED": (206, 24, 33)}[want])
+            enter = v["admit"] is True  # the background follows the door
+            mpassert.eq(_bg(lcd), (0, 130, 57) if enter else (206, 24, 33), "%s=%r" % (field, junk))
     for junk in JUNK + (object(),):
         ui.verdict(junk, junk)
         mpassert.eq(ui.screen, "RED", repr(junk))
@@ -53,6 +54,9 @@ def test_junk_faults_and_times():
         mpassert.eq(ui.screen, "fault")
         ui.idle(junk)
         mpassert.eq(ui.screen, "idle")
+        ui.idle(1763800000, counts=junk, status=junk)
+        mpassert.eq(ui.screen, "idle")
+        ui.idle(1763800000, counts=(junk, junk), status=(junk,))
     mpassert.raises(UiError, ui.set_lang, "fr")
     mpassert.eq(len(ui.drawn) < 40, True)
 

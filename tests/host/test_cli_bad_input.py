@@ -71,6 +71,10 @@ CASES = [
     # pull, report, trace
     ("pull --port %s --store {notdb}" % NOPORT, 2, "not a kioskctl record store"),
     ("pull --port %s --store {tmp}/s.sqlite" % NOPORT, 3, "cannot open"),
+    ("pull --port %s --store {tmp}/s.sqlite --ack-key {missing}" % NOPORT, 2, "cannot read"),
+    ("pull --port %s --store {tmp}/s.sqlite --ack-key {png}" % NOPORT, 2, "private key"),
+    ("provision setup --port %s --device-id D --venue-id V --venue-name N --admin-pub {key} "
+     "--operator-pub {key} --secret-file {key} --collector-pub {png}" % NOPORT, 2, "public key"),
     ("report --store {notdb}", 2, "not a kioskctl record store"),
     ("report --store {missing}", 2, "no record store"),
     ("report --store {db} --day 2026-13-45", 2, "--day"),

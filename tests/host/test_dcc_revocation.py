@@ -105,3 +105,16 @@ def test_hash_of_another_kind_does_not_revoke(world):
     wrong = "%s %s\n" % (kid.hex(), h["UCI"].hex())  # a cti, not a hash: hashed again
     res = _verify(world, [wrong])
     assert all(r["reason"] != "revoked" for r in res)
+
+
+def test_sim_verify_with_a_tampered_list_is_a_clear_error(world, capfd):
+    lines = ["%s sha256:%s\n" % ("11" * 8, "22" * 16)]
+    _verify(world, lines)
+    krv = world["tmp"] / "l.krv"
+    bad = bytearray(krv.read_bytes())
+    bad[-1] ^= 1
+    krv.write_bytes(bytes(bad))
+    rc = cli.main(["sim", "verify", "--trust", world["trust"], "--revoked", str(krv), "--operator-pub",
+                   world["op"] + ".pub.pem", world["payloads"][0][0]])
+    err = capfd.readouterr().err
+    assert rc != 0 and "revocation list refused" in err and "signed hash" in err, err

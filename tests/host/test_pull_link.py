@@ -190,3 +190,41 @@ def test_port_discovery_by_usb_id_and_description(monkeypatch):
     monkeypatch.setattr(list_ports, "comports", lambda: [esp, mp, other])
     with pytest.raises(cmd_pull.UsageError, match="ttyACM0, /dev/ttyACM1"):
         cmd_pull.find_port()
+
+
+def test_reason_13_is_already_used_on_the_host():
+    """The host decodes the firmware's reason table (kioskctl.fw): 13 = already_used."""
+    from kioskctl import link
+    from kioskctl.fw import records
+
+    assert records.REASONS[12:] == ("other", "already_used")
+    assert link.REASONS is records.REASONS
+    rec = records.Record(7, 1790000000, "GREEN", "green", "already_used", 0, b"p" * 12, False, "native")
+    raw = bytearray(32)
+    records.encode_into(rec, raw)
+    assert raw[12] == 13  # the reason byte (docs/record-format.md)
+    assert records.decode(bytes(raw)).reason == "already_used"
+    odd = records.Record(8, 1790000000, "RED", None, "no_such_reason", -1, b"p" * 12)
+    records.encode_into(odd, raw)
+    assert records.decode(bytes(raw)).reason == "other"  # unknown reasons stay "other"
+
+
+def test_report_counts_already_used_refusals(tmp_path, capsys):
+    """Raw records as pulled (link.decode_record -> Store) -> kioskctl report."""
+    from kioskctl import cli
+    from kioskctl.fw import records
+    from kioskctl.store import Store
+
+    store = Store(str(tmp_path / "r.sqlite"))
+    store.device, store.log_id = "K-1", 5
+    raws = []
+    for seq, reason, admit in ((1, "ok", True), (2, "already_used", False), (3, "already_used", False)):
+        raw = bytearray(32)
+        records.encode_into(records.Record(seq, 1790000000 + seq, "GREEN", "green", reason, 0, b"p" * 12, admit), raw)
+        raws.append((seq, bytes(raw)))
+    store.add(raws)
+    store.commit()
+    store.close()
+    assert cli.main(["report", "--store", str(tmp_path / "r.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "already_used 2" in out, out

@@ -1,8 +1,10 @@
-"""Every screen, in both languages and both LCD sizes, rendered by the firmware
-on MicroPython (real ST7789 / ILI9341 drivers on the simulated SPI panel, one
-PNG per show()), then checked here with pillow: dominant colour, icon shape,
-and the text pixels against the font file, at the places the firmware says it
-drew them, with the words the texts table says."""
+"""Every screen, in zh, en and zh+en and at 240x240 and 320x240, rendered by
+the firmware on MicroPython (real ST7789 / ILI9341 drivers on the simulated SPI
+panel, one PNG per show()), with the CJK font and with the built-in fallback,
+then checked here with pillow: dominant colour, the decision read from the
+icon region in grayscale alone (every ENTER screen one shape, every NO ENTRY
+screen another, whatever the code's colour), no text outside the screen, and
+the text pixels against the font file with the words the texts table says."""
 
 import json
 import os
@@ -29,45 +31,52 @@ from kiosk.ui import Ui
 font, out, now = sys.argv[1], sys.argv[2], int(sys.argv[3])
 cases = json.loads(open(sys.argv[4]).read())
 log = open(out + "/manifest.jsonl", "w")
-for w, h, ctl in ((240, 240, "st7789"), (320, 240, "ili9341")):
+for fname, fpath in (("", font), ("builtin-", None)):
+  for w, h, ctl in ((240, 240, "st7789"), (320, 240, "ili9341")):
     for lang in ("zh", "en", "zh+en"):
-        lcd = simlcd.make_lcd(w, h, out, controller=ctl, prefix="%d-%s-" % (w, lang.replace("+", "_")))
-        ui = Ui(lcd, font, lang)
+        lcd = simlcd.make_lcd(w, h, out, controller=ctl, prefix="%s%d-%s-" % (fname, w, lang.replace("+", "_")))
+        ui = Ui(lcd, fpath, lang)
         for case in cases:
             kind = case["kind"]
             if kind == "idle":
-                ui.idle(now)
+                ui.idle(now, counts=case.get("counts"), status=case.get("status"))
             elif kind == "verdict":
                 ui.verdict(case["v"], now)
             else:
                 ui.fault(case["code"], case.get("detail"))
             log.write(json.dumps({"case": case, "w": w, "h": h, "lang": lang, "png": lcd.sim.last_png,
                                   "screen": ui.screen, "icon": ui.icon, "drawn": ui.drawn,
-                                  "font_error": ui.font_error}) + "\n")
+                                  "boxes": [(x, y, ui.pen.width(t, sz), ui.pen.height(sz)) for t, x, y, sz, c in ui.drawn],
+                                  "builtin": ui.builtin, "font_error": ui.font_error}) + "\n")
 log.close()
 """
 
 
-def _verdict(verdict, admit, reason, colour, name=NAME, exp=None):
+def _verdict(verdict, admit, reason, colour, name=NAME, exp=None, used_at=None):
     return {"kind": "verdict", "v": {"verdict": verdict, "admit": admit, "reason": reason,
-                                     "colour": colour, "name": name, "exp": exp}}
+                                     "colour": colour, "name": name, "exp": exp, "used_at": used_at}}
 
 
-CASES = [{"kind": "idle"}]
+USED = NOW - 300
+CASES = [{"kind": "idle"}, {"kind": "idle", "counts": [1234, 56]},
+         {"kind": "idle", "counts": [7, 0], "status": "fleet: online 3 pending"}]
 CASES += [
     _verdict("GREEN", True, "ok", "green", exp=NOW + 7 * 86400),
-    _verdict("YELLOW", True, "ok", "yellow"),
+    _verdict("YELLOW", True, "ok", "yellow"),  # a travel window at a transit venue
     _verdict("YELLOW", False, "policy", "yellow"),
     _verdict("RED", False, "policy", "red", name=RARE),
-    _verdict("RED", True, "ok", "red"),
+    _verdict("RED", True, "ok", "red"),  # a medical venue
+    _verdict("GREEN", False, "already_used", "green", used_at=USED),
+    _verdict("GREEN", True, "ok", "green", used_at=USED),  # policy reuse "warn"
 ]
-CASES += [_verdict("RED", False, r, None, name=None) for r in records.REASONS if r not in ("ok", "policy")]
+CASES += [_verdict("RED", False, r, None, name=None) for r in records.REASONS
+          if r not in ("ok", "policy", "already_used")]
 CASES += [_verdict("RED", False, "no_such_reason", None, name=None)]
 CASES += [{"kind": "fault", "code": c} for c in TEXTS["FAULTS"]]
 CASES += [{"kind": "fault", "code": "trust_grace", "detail": "3 days left"}, {"kind": "fault", "code": "disk_on_fire"}]
 
-BG = {"GREEN": (0, 128, 56), "YELLOW": (248, 196, 16), "RED": (200, 24, 32), "idle": (16, 40, 72), "fault": (56, 64, 80)}
-ICON = {"GREEN": "check", "YELLOW": "triangle", "RED": "octagon", "fault": "square", "idle": "qr"}
+BG = {"enter": (0, 128, 56), "stop": (200, 24, 32), "idle": (16, 40, 72), "fault": (56, 64, 80)}
+ICON = {"enter": "check", "stop": "octagon", "fault": "square", "idle": "qr"}
 
 
 def q565(rgb):
@@ -100,17 +109,20 @@ def rendered(tmp_path_factory, kiosk_font):
     cases.write_text(json.dumps(CASES))
     t0 = time.time()
     mp.run(str(script), [font_path, str(out), NOW, str(cases)], timeout=300)
-    print("rendered %d screens in %.1f s" % (6 * len(CASES), time.time() - t0))
+    print("rendered %d screens in %.1f s" % (N * len(CASES), time.time() - t0))
     entries = [json.loads(line) for line in open(out / "manifest.jsonl", encoding="utf-8")]
     return fontfile.FontFile.open(font_path), entries
 
 
+N = 12  # 2 fonts x 2 sizes x 3 languages
+
+
 def test_one_png_per_screen(rendered):
     _, entries = rendered
-    assert len(entries) == 6 * len(CASES)
+    assert len(entries) == N * len(CASES)
     pngs = [e["png"] for e in entries]
     assert len(set(pngs)) == len(pngs) and all(os.path.exists(p) for p in pngs)
-    assert all(e["font_error"] is None for e in entries)
+    assert all((e["font_error"] is None) != e["builtin"] for e in entries)
     assert os.path.basename(entries[0]["png"]) == "240-zh-0001.png"
     for e in entries:
         im = Image.open(e["png"])
@@ -125,6 +137,13 @@ def _expected_screen(case):
     return case["v"]["verdict"]
 
 
+def _look(case):
+    """What the screen looks like: the decision for a verdict, else idle / fault."""
+    if case["kind"] == "verdict":
+        return "enter" if case["v"]["admit"] else "stop"
+    return case["kind"]
+
+
 def test_dominant_colour_and_contrast(rendered):
     _, entries = rendered
     for e in entries:
@@ -132,7 +151,7 @@ def test_dominant_colour_and_contrast(rendered):
         assert e["screen"] == screen
         im = Image.open(e["png"])
         count, colour = max(im.getcolors(1 << 16))
-        assert colour == q565(BG[screen]), (e["png"], colour)
+        assert colour == q565(BG[_look(e["case"])]), (e["png"], colour)
         assert count > 0.55 * e["w"] * e["h"], e["png"]
         fg = from_fb(e["drawn"][0][4])
         lo, hi = sorted((luminance(fg), luminance(colour)))
@@ -144,28 +163,55 @@ def _extent(mask, s, row):
     return (max(xs) - min(xs) + 1) / s if xs else 0.0
 
 
+def _gray_mask(e):
+    """The icon region in grayscale alone: ink = lighter than halfway between
+    the region's darkest and lightest grey (no colour information used)."""
+    kind, x, y, s = e["icon"]
+    g = Image.open(e["png"]).convert("L").crop((x, y, x + s, y + s))
+    lo, hi = g.getextrema()
+    cut = (lo + hi) / 2
+    return [[g.getpixel((i, j)) > cut for i in range(s)] for j in range(s)]
+
+
+def test_decision_reads_from_the_icon_in_grayscale_alone(rendered):
+    """ENTER screens share one shape, NO ENTRY screens another, whatever the
+    code's colour (a red code admitted at a medical venue, a yellow one with
+    a travel window, a green one used twice); same mask per screen size."""
+    _, entries = rendered
+    shapes = {}
+    for e in entries:
+        if e["case"]["kind"] != "verdict":
+            continue
+        key = (_look(e["case"]), e["w"], e["h"])
+        mask = tuple(tuple(r) for r in _gray_mask(e))
+        shapes.setdefault(key, set()).add(mask)
+    for key, masks in shapes.items():
+        assert len(masks) == 1, ("one shape per decision", key, len(masks))
+    for w, h in ((240, 240), (320, 240)):
+        enter, stop = shapes[("enter", w, h)], shapes[("stop", w, h)]
+        a, b = next(iter(enter)), next(iter(stop))
+        differ = sum(1 for ra, rb in zip(a, b) for pa, pb in zip(ra, rb) if pa != pb)
+        assert differ > 0.15 * len(a) ** 2, ("ENTER and NO ENTRY look alike", w, differ)
+
+
 def test_icon_shape_tells_the_verdict_without_colour(rendered):
     _, entries = rendered
     for e in entries:
-        screen = _expected_screen(e["case"])
+        screen = _look(e["case"])
         kind, x, y, s = e["icon"]
-        assert kind == (screen if screen in ("GREEN", "YELLOW", "RED") else ICON[screen])
+        assert kind == ICON[screen]
         if screen == "idle":
             continue
-        im = Image.open(e["png"])
-        bg = q565(BG[screen])
-        mask = [[im.getpixel((x + i, y + j)) != bg for i in range(s)] for j in range(s)]
+        mask = _gray_mask(e)
         top, mid, bot = _extent(mask, s, 1), _extent(mask, s, s // 2), _extent(mask, s, s - 2)
         centre = mask[s // 2][s // 2]
         name = ICON[screen]
+        assert name != "triangle"
         if name == "check":  # disc
             assert top < 0.33 and bot < 0.33 and mid > 0.9, (e["png"], top, mid, bot)
             holes = sum(1 for j in range(s) for i in range(s)
                         if (i - s / 2) ** 2 + (j - s / 2) ** 2 < (0.4 * s) ** 2 and not mask[j][i])
             assert holes > 0.05 * s * s, "check mark cut out of the disc"
-        elif name == "triangle":
-            assert top < 0.15 and bot > 0.9 and 0.3 < mid < 0.7, (e["png"], top, mid, bot)
-            assert not mask[int(s * 0.55)][s // 2], "exclamation mark"
         elif name == "octagon":
             assert 0.33 < top < 0.55 and 0.33 < bot < 0.55 and mid > 0.9, (e["png"], top, mid, bot)
             assert not centre, "cross through the middle"
@@ -183,9 +229,46 @@ def _width(ff, size, text):
     return w
 
 
+def test_no_text_outside_the_screen_with_either_font(rendered):
+    """Every line the firmware drew lies inside the screen, with the CJK font
+    and with the built-in fallback (whose glyphs are wider), at both sizes."""
+    _, entries = rendered
+    builtin = 0
+    for e in entries:
+        builtin += e["builtin"]
+        for (text, *_), (x, y, w, h) in zip(e["drawn"], e["boxes"]):
+            assert x >= 0 and y >= 0 and x + w <= e["w"] and y + h <= e["h"], ("text off screen", e["png"], text)
+            assert not text.endswith("...") or e["case"].get("kind") == "fault", ("text cut", e["png"], text)
+    assert builtin == len(entries) // 2
+
+
+def test_builtin_fallback_keeps_english_words_whole(rendered):
+    _, entries = rendered
+    hint = T["en"]["idle_hint"].split()
+    for e in entries:
+        if e["builtin"] and e["case"] == {"kind": "idle"}:
+            lines = [d[0] for d in e["drawn"] if d[0].split() and d[0].split()[0] in hint]
+            assert " ".join(lines).split() == hint, (e["png"], lines)  # wrapped at spaces, nothing clipped
+
+
+def test_cjk_lines_never_end_with_an_orphan(rendered):
+    _, entries = rendered
+    for e in entries:
+        for text, *_ in e["drawn"]:
+            pass
+    # checked on the wrap itself: every wrapped Chinese paragraph
+    for e in entries:
+        drawn = [d[0] for d in e["drawn"]]
+        for i in range(1, len(drawn)):
+            line = drawn[i]
+            if len(line) == 1 and ord(line) >= 0x2E80:
+                assert False, ("orphaned character", e["png"], drawn[i - 1], line)
+            assert line[:1] not in "，。、；：！？", ("line starts with punctuation", e["png"], line)
+
+
 def test_text_pixels_match_the_font(rendered):
     ff, entries = rendered
-    for e in entries[:: 3]:
+    for e in [e for e in entries if not e["builtin"]][:: 3]:
         im = Image.open(e["png"])
         W, H = im.size
         boxes = []
@@ -224,6 +307,8 @@ def _squash(s):
 
 def _reason_key(v):
     r, admit, colour = v["reason"], v["admit"], v["colour"]
+    if admit and v.get("used_at"):
+        return "r_used_warn"
     if r == "ok":
         return "r_ok_" + colour
     if r == "policy" and colour:
@@ -235,6 +320,8 @@ def test_words_on_each_screen(rendered):
     _, entries = rendered
     clock = time.strftime("%m-%d %H:%M", time.gmtime(NOW + 8 * 3600))
     for e in entries:
+        if e["builtin"]:
+            continue  # English only, checked below
         words = _squash("".join(d[0] for d in e["drawn"]))
         case = e["case"]
         for lang in e["lang"].split("+"):
@@ -242,6 +329,12 @@ def test_words_on_each_screen(rendered):
             want = []
             if case["kind"] == "idle":
                 want = [t["idle"], clock]
+                if case.get("counts"):
+                    a, r = case["counts"]
+                    if lang == e["lang"].split("+")[0]:  # the first language's counts always fit
+                        want.append(t["counts"].replace("{a}", str(a)).replace("{r}", str(r)))
+                if case.get("status"):
+                    want.append(case["status"])
             elif case["kind"] == "fault":
                 code = case["code"]
                 known = code in TEXTS["FAULTS"]
@@ -251,7 +344,8 @@ def test_words_on_each_screen(rendered):
                     want.append(case["detail"])
             else:
                 v = case["v"]
-                want = [t["enter" if v["admit"] else "stop"], t[_reason_key(v)], clock]
+                used = time.strftime("%H:%M", time.gmtime(v["used_at"] + 8 * 3600)) if v.get("used_at") else ""
+                want = [t["enter" if v["admit"] else "stop"], t[_reason_key(v)].replace("{t}", used), clock]
                 if v["colour"]:
                     want.append(t["c_" + v["colour"]])
                 if v["name"]:
@@ -274,7 +368,7 @@ def test_png_files_are_strictly_valid(rendered):
     import zlib
 
     _, entries = rendered
-    for e in entries[:: 7]:
+    for e in entries[:: 13]:
         data = open(e["png"], "rb").read()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         pos, idat, kinds = 8, b"", []

@@ -25,6 +25,7 @@ from kiosk.trust import bundle as _bundle
 _SHOW_MS = const(3000)
 _COMMIT_MS = const(100)
 _RETRY_MS = const(1000)
+_COUNT_BACK = const(4096)  # records read at boot for today's counts
 _SAFE_AFTER = const(3)  # crashes in a row (no stable run between) before safe mode
 _SAFE_POLL_MS = const(10)
 _FAULTS = {_bundle.EXPIRED: "trust_expired", _bundle.GRACE: "trust_grace"}
@@ -36,6 +37,9 @@ class App:
         self.supervisor = None  # kiosk.app.watchdog.Supervisor when run_forever guards the app
         self.root = board.mount_storage()
         self.allow_unsigned = allow_unsigned
+        from kiosk.config import secrets
+
+        secrets.use_board(board)  # the key that seals the venue secret and Wi-Fi password
         from kiosk.records.log import Log
 
         self.log = Log(self.root + "/log")
@@ -80,8 +84,25 @@ class App:
             from kiosk.ui.feedback import Feedback
 
             self.feedback = Feedback(led, buzzer)
+        self.uplink = None
+        try:
+            from kiosk import uplink
+
+            self.uplink = uplink.from_app(self)
+        except Exception as exc:  # noqa: BLE001 - a bad broker.json: scanning goes on without the uplink
+            self.cfg.problems.append("uplink: %r" % (exc,))
+        if self.uplink is not None and self.prov is not None:
+            self.prov.uplink_line = self.uplink.line
         self.scanner = Scanner(board.get_source(), self.clock, self.cfg,
                                self.ui, self.feedback, self.log, on_verdict)
+        from kiosk.app.reuse import Memory
+
+        self.scanner.reuse = Memory(self.root + "/reuse", 512, self.cfg.policy.reuse_s)
+        if self.uplink is not None:  # the venue's kiosks share what they admitted (venue/<venue>/used)
+            mem = self.scanner.reuse
+            mem.on_note = self.uplink.share_used
+            self.uplink.on_used = lambda h, t: mem.merge_remote(h, t, self.clock.now())
+        self._restore_counts()
         get_thermometer = getattr(board, "get_thermometer", None)
         self.scanner.thermometer = get_thermometer() if get_thermometer else None
 
@@ -94,6 +115,16 @@ class App:
                 t = max(t, r.time)
             self.clock.raise_floor(t)
         except Exception:  # noqa: BLE001 - a damaged log or full flash: the saved floor stands
+            pass
+
+    def _restore_counts(self):
+        """Today's counts for the idle screen from the newest records (not yet
+        pulled), so a reboot does not zero them."""
+        try:
+            for r in self.log.records(max(0, self.log.durable_seq - _COUNT_BACK)):
+                if r.reason != "unreadable":
+                    self.scanner.count(r.admit, r.time)
+        except Exception:  # noqa: BLE001 - a damaged log: the counts start again
             pass
 
     def _name_server(self):
@@ -177,7 +208,9 @@ class App:
             detail = self.cfg.damaged[0][0] if f == "config" else None
             self.ui.fault(f, detail)
         else:
-            self.ui.idle(self.clock.now())
+            now = self.clock.now()
+            up = getattr(self, "uplink", None)
+            self.ui.idle(now, counts=self.scanner.counts(now), status=up.line() if up else None)
 
     def idle_due(self, now_ms):
         """One step of the return to idle: True when the verdict's time is up
@@ -199,6 +232,7 @@ class App:
         """Group commit of the app's current log (a reset replaces it)."""
         while True:
             self.log.tick()
+            self.scanner.reuse.flush(self.clock.now())
             await asyncio.sleep_ms(_COMMIT_MS)
 
     async def _keep(self, make):
@@ -226,6 +260,8 @@ class App:
         tasks = [asyncio.create_task(self._keep(self.committer)),
                  asyncio.create_task(self._keep(self.back_to_idle)),
                  asyncio.create_task(self.check_tables())]
+        if self.uplink is not None:
+            tasks.append(asyncio.create_task(self._keep(self.uplink.run)))
         sup = self.supervisor
         if sup is not None:
             from kiosk.app.watchdog import Watched
@@ -249,14 +285,18 @@ class App:
             await asyncio.sleep_ms(0 if busy else 10)
 
     async def main(self, serve=False):
-        """Run until the source ends; with serve=True keep serving the link afterwards."""
+        """Run until the source ends; with serve=True keep serving the link
+        (or, without one, the uplink) afterwards."""
         self.show_state()
         tasks = self.start_tasks()
         if self.scanner.source is not None:
             await self.scanner.run()
         if serve and self.server is not None:
             await tasks[-1]
+        elif serve and self.uplink is not None:  # no serial link: keep uplinking what was scanned
+            await tasks[3]
         self.log.commit()
+        self.scanner.reuse.flush(force=True)
         for t in tasks:
             t.cancel()
 

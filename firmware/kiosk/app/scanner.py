@@ -32,6 +32,9 @@ class Scanner:
         self.feedback = feedback
         self.log = log
         self.on_verdict = on_verdict
+        self.reuse = None  # kiosk.app.reuse.Memory: one code admits one person per window
+        self.tz = 8 * 3600  # local day for the idle screen's counts
+        self._today = [None, 0, 0]  # [local day, admitted, refused]: aggregates only
         self.thermometer = None  # the board's, when it has one: read() -> degrees C or None
         self.scans = 0
         self.errors = 0  # scans lost to an unexpected error (see last_error)
@@ -69,11 +72,13 @@ class Scanner:
         if payload is None:
             v = V.reject("unreadable", "decoder: " + fault if fault else None)
         elif cfg.damaged or not cfg.provisioned:
-            v = V.reject("unknown_issuer", "kiosk configuration damaged" if cfg.damaged else "kiosk not provisioned")
+            return self._not_set_up(info)
         elif trust == EXPIRED:
             v = V.reject("unknown_issuer", "trust list expired past its grace period")
         else:
             v = verify.check(payload, cfg.trust, cfg.policy, now, cfg.revoked, self._temperature())
+            if v.admit:
+                self._reuse(v, payload, now)
         if now is not None and hasattr(self.clock, "seen"):
             self.clock.seen(now)
         decided = time.ticks_ms()
@@ -92,12 +97,68 @@ class Scanner:
                 self.record_errors += 1
                 self.last_error = exc
         self.scans += 1
+        if v.reason != "unreadable":
+            self.count(v.admit, now)
         if self.on_verdict:
             self.on_verdict(v, {
                 "scan": self.scans, "source": info, "seq": seq, "decode_ms": decode_ms,
                 "trust": trust, "decode_fault": fault,
                 "decide_ms": time.ticks_diff(decided, t0), "show_ms": time.ticks_diff(shown, decided),
             })
+        return v
+
+    def count(self, admit, now):
+        """Add one judged scan to today's counts (the idle screen's)."""
+        if not now:
+            return
+        day = (now + self.tz) // 86400
+        t = self._today
+        if t[0] != day:
+            t[0], t[1], t[2] = day, 0, 0
+        t[1 if admit else 2] += 1
+
+    def counts(self, now):
+        """(admitted, refused) today, or None while the clock is unset."""
+        t = self._today
+        if not now:
+            return None
+        return (t[1], t[2]) if t[0] == (now + self.tz) // 86400 else (0, 0)
+
+    def _reuse(self, v, payload, now):
+        """A code that admitted someone here within the window: refused
+        (`already_used`) or, with policy reuse "warn", admitted and marked."""
+        mem = self.reuse
+        mode = self.cfg.policy.reuse
+        if mem is None or mode == "off" or now is None:
+            return
+        from kiosk.app.reuse import key
+
+        now = int(now)  # a board's RTC may give float seconds
+        mem.window_s = self.cfg.policy.reuse_s
+        h = key(self.cfg.secret, v, payload)
+        t = mem.seen(h, now)
+        if t is None:
+            mem.note(h, now)
+            return
+        v.used_at = t
+        if mode == "refuse":
+            v.admit = False
+            v.reason = "already_used"
+
+    def _not_set_up(self, info):
+        """No trust store or no venue secret (or damaged): the fault screen,
+        no judgement of the person, nothing recorded."""
+        code = "config" if self.cfg.damaged else "provision"
+        v = V.Verdict(V.FAULT, code)
+        v.detail = "kiosk configuration damaged" if self.cfg.damaged else "kiosk not set up"
+        if self.ui:
+            self.ui.fault(code)
+        if self.feedback:
+            self.feedback.fault()
+        self.shown_ms = time.ticks_ms()
+        self.scans += 1
+        if self.on_verdict:
+            self.on_verdict(v, {"scan": self.scans, "source": info, "seq": None, "fault": code})
         return v
 
     def _temperature(self):

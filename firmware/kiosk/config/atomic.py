@@ -40,6 +40,21 @@ def exists(path):
         return False
 
 
+def sha256_file(path):
+    """SHA-256 of a file, read in 1 KB pieces (a staged bundle may be larger than the heap)."""
+    import hashlib
+
+    d = hashlib.sha256()
+    buf = bytearray(1024)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            d.update(memoryview(buf)[:n])
+    return d.digest()
+
+
 def write_new(path, data):
     """Write data to path + ".new" and make it durable; returns that path."""
     tmp = path + ".new"

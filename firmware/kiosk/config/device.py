@@ -6,7 +6,8 @@
     st.trust        TrustStore (signed bundle, or the simulator's unsigned store) or None
     st.bundle       BundleInfo of the signed bundle or None
     st.revoked      RevocationList or None
-    st.secret       venue secret (bytes) or None
+    st.secret       venue secret (bytes) or None, unsealed (kiosk.config.secrets)
+    st.wifi         {"ssid", "password"} (unsealed) or None
     st.provisioned  trust and secret present
     st.trust_state(now)   one of kiosk.trust.bundle.STATES
     st.usable(now)  the kiosk may admit (bundle ok or in grace, or unsigned store)
@@ -47,6 +48,7 @@ class DeviceState:
         self.bundle = None
         self.revoked = None
         self.secret = None
+        self.wifi = None
         self.device_id = None
         self.ack_keys = []
         self.problems = []
@@ -108,13 +110,28 @@ def _load_device(st, base):
 
 
 def _load_secret(st, base):
+    from kiosk.config import secrets
+
     secret = atomic.read(base + "secret.bin", 4096)
-    if secret is None:
-        return
+    if secret is not None:
+        try:
+            if secrets.is_sealed(secret):
+                secret = secrets.unseal("secret", secret)
+            else:
+                st.problems.append("secret.bin: not sealed (written by an older firmware: provision the secret again)")
+            st.secret = schema.check_secret(secret)
+        except ConfigError as exc:
+            st.damage("secret.bin", exc.msg)
     try:
-        st.secret = schema.check_secret(secret)
-    except ConfigError as exc:
-        st.damage("secret.bin", exc.msg)
+        w = _json(base + "wifi.json")
+        if w is not None:
+            from binascii import unhexlify
+
+            if "sealed" in w:
+                w = {"ssid": w.get("ssid"), "password": secrets.unseal("wifi", unhexlify(w["sealed"])).decode()}
+            st.wifi = schema.check_wifi(w)
+    except (ConfigError, ValueError, TypeError) as exc:
+        st.damage("wifi.json", getattr(exc, "msg", None) or repr(exc))
 
 
 def _load_trust(st, base, now, allow_unsigned):

@@ -8,8 +8,11 @@ raising). Each check returns the normalised value.
 
     device.json   {"device_id", "venue": {"id", "name", "type"}, "lang"}
     policy.json   kiosk.policy map (venue_type, lang, skew_s, fever_c, dcc)
-    secret.bin    16..64 bytes
-    wifi.json     {"ssid", "password"}
+    secret.bin    16..64 bytes, sealed (kiosk.config.secrets)
+    wifi.json     {"ssid", "password_set", "sealed": hex of the sealed password}
+                  (checked as {"ssid", "password"} on the way in)
+    broker.json   {"url": mqtt[s]://host:port, "user", "password_set", "sealed": hex of the
+                  sealed password, "ca": hex DER} (checked with "password" on the way in)
 """
 
 from micropython import const
@@ -99,3 +102,34 @@ def check_wifi(w):
     if not isinstance(pw, str) or len(pw) > MAX_STR:
         raise _bad("bad wifi password")
     return {"ssid": w["ssid"], "password": pw}
+
+
+def check_broker(b):
+    """broker.json: the uplink's broker URL, its MQTT login (write-only
+    password) and, for mqtts, the CA certificate (DER, hex) to check it by."""
+    from kiosk.uplink import parse_url
+
+    if not isinstance(b, dict) or not isinstance(b.get("url"), str) or len(b["url"]) > 128:
+        raise _bad("broker needs a url")
+    try:
+        parse_url(b["url"])
+    except ValueError as exc:
+        raise _bad(str(exc))
+    out = {"url": b["url"]}
+    for k in ("user", "password"):
+        v = b.get(k)
+        if v is not None and not short_str(v):
+            raise _bad("broker %s must be a short string" % k)
+        out[k] = v
+    ca = b.get("ca")
+    if ca is not None:
+        from binascii import unhexlify
+
+        try:
+            ca = unhexlify(ca) if isinstance(ca, str) else ca
+        except ValueError:
+            raise _bad("broker ca must be hex DER")
+        if not isinstance(ca, bytes) or not 0 < len(ca) <= 4096:
+            raise _bad("broker ca must be 1..4096 bytes of DER")
+    out["ca"] = ca
+    return out

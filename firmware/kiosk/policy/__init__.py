@@ -7,12 +7,15 @@ above `fever_c` (optional sensor) denies entry.
 """
 
 VENUE_TYPES = ("general", "medical", "transit")
+REUSE_MODES = ("refuse", "warn", "off")
 
 DEFAULTS = {
     "venue_type": "general",
     "lang": "zh+en",
     "skew_s": 300,
     "fever_c": 37.3,
+    "reuse": "refuse",  # a code that admitted someone here within reuse_s: refuse | warn | off
+    "reuse_s": 600,
     "dcc": {
         "vacc_min_days": 14,
         "vacc_max_days": 0,
@@ -38,6 +41,12 @@ class Policy:
         self.lang = conf.get("lang", DEFAULTS["lang"])
         self.skew_s = int(conf.get("skew_s", DEFAULTS["skew_s"]))
         self.fever_c = float(conf.get("fever_c", DEFAULTS["fever_c"]))
+        self.reuse = conf.get("reuse", DEFAULTS["reuse"])
+        if self.reuse not in REUSE_MODES:
+            raise PolicyError("reuse must be one of %s" % (REUSE_MODES,))
+        self.reuse_s = int(conf.get("reuse_s", DEFAULTS["reuse_s"]))
+        if not 0 < self.reuse_s <= 86400:
+            raise PolicyError("reuse_s must be 1..86400")
         dcc = dict(DEFAULTS["dcc"])
         dcc.update(conf.get("dcc") or {})
         self.dcc = dcc

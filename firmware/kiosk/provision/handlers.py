@@ -4,7 +4,7 @@
     setup   first setup of an unprovisioned kiosk (trust on first use over USB)
     stage   before first setup only: announce a staged upload (size, sha)
     cmd     an admin-signed command (kiosk.provision.command); ops:
-            venue, policy, secret, wifi, clock, admin, operator, collectors,
+            venue, policy, secret, wifi, broker, clock, admin, operator, collectors,
             stage, trust, revoke
     reset   full reset: needs the physical reset button held, and the scan
             log pulled (or abandon_logs=true); wipes config, secrets and log
@@ -26,19 +26,19 @@ import os
 
 from micropython import const
 
-from kiosk.config import atomic, schema, state
+from kiosk.config import atomic, schema, secrets, state
 from kiosk.config.clock import ClockGuard
 from kiosk.provision import ProvisionError, command
 from kiosk.trust import TrustError
 
 _MAX_BLOB = const(262144)
 CONFIG_FILES = ("device.json", "policy.json", "trust.ktb", "revoked.krv", "secret.bin",
-                "wifi.json", "clock.json", state.NAME)
+                "wifi.json", "broker.json", "clock.json", state.NAME)
 # the fields each request may carry; anything else is refused
 FIELDS = {
     "info": ("op",),
     "setup": ("op", "device_id", "venue", "policy", "admin", "operator", "collectors", "bundle",
-              "secret", "clock", "wifi", "lang", "staged"),
+              "secret", "clock", "wifi", "broker", "lang", "staged"),
     "stage": ("op", "size", "sha"),
     "cmd": ("op", "cmd", "blob", "staged"),
     "reset": ("op", "abandon_logs"),
@@ -67,6 +67,7 @@ class Provisioner:
         self.presence = presence
         self.logs_pending = logs_pending
         self.wipe_logs = wipe_logs
+        self.uplink_line = None  # set by the app when it has an uplink: () -> status line
         self.changed = None  # set after a commit: called with the op name
         self.change_error = None
 
@@ -117,8 +118,9 @@ class Provisioner:
             "admin_kid": _kid(s.admin),
             "operator_kid": _kid(s.operator),
             "secret_set": atomic.exists(self.dir + "/secret.bin"),
+            "secret_protection": secrets.protection(),
             "wifi_ssid": wifi.get("ssid"),
-            "wifi_password_set": bool(wifi.get("password")),
+            "wifi_password_set": bool(wifi.get("password_set", wifi.get("password"))),
             "clock": self.guard.raw(),
             "clock_status": self.guard.status(),
             "clock_floor": self.guard.floor,
@@ -126,6 +128,11 @@ class Provisioner:
             "rev_seq": s.rev_seq,
             "collector_kids": [_kid(c) for c in s.collectors],
         }
+        broker = _json(atomic.read(self.dir + "/broker.json")) or {}
+        r["broker_url"] = broker.get("url")
+        r["broker_user"] = broker.get("user")
+        r["broker_password_set"] = bool(broker.get("password_set"))
+        r["uplink"] = self.uplink_line() if self.uplink_line else None
         if s.operator and atomic.exists(self.dir + "/trust.ktb"):
             try:
                 from kiosk.trust import bundle
@@ -165,8 +172,10 @@ class Provisioner:
             self._put_secret(txn, req.get("secret"))
             if req.get("wifi") is not None:
                 self._put_wifi(txn, req["wifi"])
+            if req.get("broker") is not None:
+                self._put_broker(txn, req["broker"])
             if req.get("bundle") is not None or req.get("staged"):
-                self._put_bundle(txn, new, req.get("bundle"), req.get("staged"), None)
+                self._put_bundle(txn, new, req.get("bundle"), req.get("staged"), None, t)
             if floor is not None:
                 txn.put("clock.json", ClockGuard.encode(floor))
             txn.put(state.NAME, new.to_bytes())
@@ -239,6 +248,9 @@ class Provisioner:
     def _cmd_wifi(self, txn, new, a, blob, staged):
         self._put_wifi(txn, a)
 
+    def _cmd_broker(self, txn, new, a, blob, staged):
+        self._put_broker(txn, a)
+
     def _cmd_clock(self, txn, new, a, blob, staged):
         t = a.get("time")
         floor = self.guard.check_set(t, bool(a.get("back")))
@@ -268,6 +280,36 @@ class Provisioner:
 
     def _cmd_revoke(self, txn, new, a, blob, staged):
         self._put_revocation(txn, new, blob, staged, a.get("sha"))
+
+    # -- operator-signed files that arrive other than over USB (kiosk.uplink.downlink)
+
+    def install_signed(self, kind, path):
+        """Install the bundle ("trust") or revocation list/delta ("revoke") at
+        `path` with the same checks and transaction as the signed commands
+        (operator signature, sequence, lifetime, power-safe commit); the
+        operator's signature is the authority, so no admin counter moves.
+        Returns the new sequence; raises ProvisionError when refused."""
+        self._check_state()
+        if not self.state.provisioned:
+            _remove(path)
+            raise ProvisionError("not_provisioned", "run first setup")
+        new = self.state.copy()
+        txn = atomic.Txn(self.dir)
+        try:
+            if kind == "trust":  # `path`: the downlink's own fixed file, never one from the wire
+                self._put_bundle(txn, new, None, False, None, path=path)
+            else:
+                self._put_revocation(txn, new, None, False, None, path)
+            txn.put(state.NAME, new.to_bytes())
+        except Exception:
+            txn.abort()
+            for p in (path, self.dir + "/merge.new"):
+                _remove(p)
+            raise
+        txn.commit()
+        self.state = new
+        self._changed(kind)
+        return new.bundle_seq if kind == "trust" else new.rev_seq
 
     # -- reset -------------------------------------------------------------------
 
@@ -314,10 +356,22 @@ class Provisioner:
         return ((_json(raw) or {}).get("venue") or {}).get("type")
 
     def _put_secret(self, txn, secret):
-        txn.put("secret.bin", schema.check_secret(secret))
+        txn.put("secret.bin", secrets.seal("secret", schema.check_secret(secret)))
 
     def _put_wifi(self, txn, w):
-        txn.put("wifi.json", json.dumps(schema.check_wifi(w)).encode())
+        w = schema.check_wifi(w)
+        txn.put("wifi.json", json.dumps({"ssid": w["ssid"], "password_set": bool(w["password"]),
+                                         "sealed": hexlify(secrets.seal("wifi", w["password"])).decode()}).encode())
+
+    def _put_broker(self, txn, b):
+        """broker.json: the uplink's URL, MQTT login (password write-only) and CA."""
+        b = schema.check_broker(b)
+        if b.get("ca") is not None:
+            b["ca"] = hexlify(b["ca"]).decode()
+        pw = b.pop("password", None)
+        b["password_set"] = bool(pw)
+        b["sealed"] = hexlify(secrets.seal("broker", pw)).decode() if pw else None
+        txn.put("broker.json", json.dumps(b).encode())
 
     def _staged(self, blob, staged, sha, name):
         """Path of a durable copy of the file (the staged upload, or the
@@ -331,7 +385,7 @@ class Provisioner:
         if not isinstance(blob, bytes) or len(blob) > _MAX_BLOB:
             raise ProvisionError("bad_request", "%s file missing" % name)
         path = atomic.write_new(self.dir + "/upload", blob)
-        if sha is not None and _sha_file(path) != sha:
+        if sha is not None and atomic.sha256_file(path) != sha:
             raise ProvisionError("hash_mismatch", "%s file differs from the signed command" % name)
         return path
 
@@ -342,24 +396,24 @@ class Provisioner:
         for name in ("/upload.new", "/merge.new"):
             _remove(self.dir + name)
 
-    def _put_bundle(self, txn, new, blob, staged, sha):
+    def _put_bundle(self, txn, new, blob, staged, sha, now=None, path=None):
         from kiosk.trust import bundle
 
         if new.operator is None:
             raise ProvisionError("bad_request", "no operator key")
-        path = self._staged(blob, staged, sha, "bundle")
+        path = path or self._staged(blob, staged, sha, "bundle")
         try:
-            h = bundle.check_new(path, new.operator, new.bundle_seq, self.guard.now())
+            h = bundle.check_new(path, new.operator, new.bundle_seq, now if now is not None else self.guard.now())
         except TrustError as exc:
             _remove(path)
             raise ProvisionError(exc.code, "bundle refused: %s" % exc)
         new.bundle_seq = h["seq"]
         txn.put_file("trust.ktb", path)
 
-    def _put_revocation(self, txn, new, blob, staged, sha):
+    def _put_revocation(self, txn, new, blob, staged, sha, path=None):
         from kiosk.trust import revocation
 
-        path = self._staged(blob, staged, sha, "revocation list")
+        path = path or self._staged(blob, staged, sha, "revocation list")
         out = self.dir + "/merge.new"
         try:
             with open(path, "rb") as f:
@@ -412,6 +466,7 @@ _COMMANDS = {
     "policy": Provisioner._cmd_policy,
     "secret": Provisioner._cmd_secret,
     "wifi": Provisioner._cmd_wifi,
+    "broker": Provisioner._cmd_broker,
     "clock": Provisioner._cmd_clock,
     "admin": Provisioner._cmd_admin,
     "operator": Provisioner._cmd_operator,
@@ -420,18 +475,6 @@ _COMMANDS = {
     "trust": Provisioner._cmd_trust,
     "revoke": Provisioner._cmd_revoke,
 }
-
-
-def _sha_file(path):
-    d = hashlib.sha256()
-    buf = bytearray(2048)
-    with open(path, "rb") as f:
-        while True:
-            k = f.readinto(buf)
-            if not k:
-                break
-            d.update(memoryview(buf)[:k])
-    return d.digest()
 
 
 def _point(v, what):

@@ -41,7 +41,9 @@ REASONS = (
     "clock_unset",
     "policy",
     "other",
+    "already_used",  # 13: this code admitted someone here within the venue's window (kiosk.app.reuse)
 )
+_OTHER = const(12)  # unknown reasons are stored as "other"
 _ZERO_PSEUDONYM = bytes(PSEUDONYM_LEN)
 
 
@@ -122,7 +124,7 @@ def encode_into(rec, buf, off=0, seal=True):
     struct.pack_into(
         _FMT, buf, off, VERSION, flags, rec.seq, rec.time,
         _index(VERDICTS, rec.verdict, 2), _index(COLOURS, rec.colour, 0),
-        _index(REASONS, rec.reason, len(REASONS) - 1), 0, rec.key_index, ps)
+        _index(REASONS, rec.reason, _OTHER), 0, rec.key_index, ps)
     if seal:
         seal_into(buf, off)
 

@@ -1,16 +1,17 @@
-"""LED colour and buzzer pattern for each verdict, so it is heard and seen.
+"""LED colour and buzzer pattern for each decision, so it is heard and seen.
 
-GREEN: one short high beep. YELLOW: two mid beeps. RED: three long low
-tones. Fault: a low double blip with the LED blue. Patterns are (freq_hz, ms)
+The sound and light follow the door, not the code's colour: ENTER is one
+short high beep with the LED green, NO ENTRY three long low tones with the
+LED red (a red code admitted at a medical venue sounds ENTER). Fault: a low
+double blip with the LED blue. Patterns are (freq_hz, ms)
 steps for the Board buzzer's `play(pattern)` (docs/ui.md). Either device may
 be None.
 """
 
 GREEN = [(2000, 120)]
-YELLOW = [(1400, 150), (0, 100), (1400, 150)]
 RED = [(500, 300), (0, 120), (500, 300), (0, 120), (500, 300)]
 FAULT = [(300, 80), (0, 80), (300, 80)]
-PATTERNS = {"GREEN": GREEN, "YELLOW": YELLOW, "RED": RED}
+PATTERNS = {"GREEN": GREEN, "RED": RED}
 
 
 class Feedback:
@@ -20,11 +21,10 @@ class Feedback:
 
     @staticmethod
     def choose(v):
-        """(LED colour, pattern) for a Verdict; anything odd counts as RED."""
-        verdict = v.get("verdict") if isinstance(v, dict) else getattr(v, "verdict", None)
-        if verdict not in PATTERNS:
-            verdict = "RED"
-        return verdict, PATTERNS[verdict]
+        """(LED colour, pattern) for a Verdict's decision; anything odd is NO ENTRY."""
+        admit = v.get("admit") if isinstance(v, dict) else getattr(v, "admit", None)
+        key = "GREEN" if admit is True else "RED"
+        return key, PATTERNS[key]
 
     def signal(self, v):
         """Light the LED and play the verdict's pattern (blocking, <= 1.3 s)."""

@@ -1,8 +1,8 @@
-"""Verdict and status icons: a distinct shape for each, never colour alone.
+"""Decision and status icons: a distinct shape for each, never colour alone.
 
-GREEN: a disc with a check mark. YELLOW: a triangle with "!". RED: an
-octagon (stop sign) with a cross. Fault: a square with "!". Idle: a QR
-code symbol. Each draws in `fg` inside an s x s box at (x, y); marks inside
+The shape follows the door, not the code's colour: ENTER is a disc with a
+check mark, NO ENTRY an octagon (stop sign) with a cross, whatever colour
+the code has. Fault: a square with "!". Idle: a QR code symbol. Each draws in `fg` inside an s x s box at (x, y); marks inside
 the shape are cut out in `bg`, the screen's background.
 """
 
@@ -26,11 +26,6 @@ def _bang(fb, x, y, s, top, c):
     cx = x + s // 2 - w // 2
     fb.fill_rect(cx, y + int(s * top), w, int(s * (0.72 - top)), c)
     fb.fill_rect(cx, y + int(s * 0.78), w, w, c)
-
-
-def triangle(fb, x, y, s, fg, bg):
-    _poly(fb, x, y, s - 1, (0.5, 0.0, 1.0, 1.0, 0.0, 1.0), fg)
-    _bang(fb, x, y, s, 0.34, bg)
 
 
 def octagon(fb, x, y, s, fg, bg):
@@ -60,4 +55,4 @@ def qr(fb, x, y, s, fg, bg):
         fb.fill_rect(x + i * m, y + j * m, m, m, fg)
 
 
-BY_VERDICT = {"GREEN": check, "YELLOW": triangle, "RED": octagon}
+BY_DECISION = {True: "check", False: "octagon"}  # admit -> icon name

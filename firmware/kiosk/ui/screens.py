@@ -1,13 +1,16 @@
 """The kiosk's screens: idle, verdict (GREEN / YELLOW / RED) and faults.
 
     ui = Ui(lcd, "/fonts/kiosk.fnt", lang="zh+en")
-    ui.idle(now); ui.verdict(v, now); ui.fault("camera")
+    ui.idle(now, counts=(admitted, refused), status="fleet: online")
+    ui.verdict(v, now); ui.fault("camera")
 
 `lcd` has `width`, `height`, an RGB565 `fb`, `show()` and optionally
 `color(r, g, b)` (the panel's byte order). Layout adapts to 240x240 and
-320x240. A verdict shows its colour as background, a shape icon (disc /
-triangle / octagon), the headline (enter or not), the colour word, the
-masked name, the reason in plain words, the time and the code's expiry.
+320x240. A verdict shows the decision (background, icon shape and
+headline: ENTER = disc with a check, NO ENTRY = octagon with a cross,
+whatever the code's colour), then the code's colour as a labelled swatch
+("绿码 GREEN"), the masked name, the reason in plain words, the time and
+the code's expiry. Every text is fitted or wrapped, never clipped.
 If the font file cannot be used, the screens fall back to English in
 framebuf's built-in font and `font_error` says why.
 """
@@ -26,19 +29,30 @@ _MAX_NAME = const(16)
 _MAX_TIME = const(4102444800)  # 2100-01-01: anything later is not a clock
 _EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
 
-# (background, foreground) per screen as RGB888
+# (background, foreground) per screen as RGB888; a verdict's follows its decision
 _STYLE = {
-    "GREEN": ((0, 128, 56), (255, 255, 255)),
-    "YELLOW": ((248, 196, 16), (16, 16, 16)),
-    "RED": ((200, 24, 32), (255, 255, 255)),
+    "enter": ((0, 128, 56), (255, 255, 255)),
+    "stop": ((200, 24, 32), (255, 255, 255)),
     "idle": ((16, 40, 72), (255, 255, 255)),
     "fault": ((56, 64, 80), (255, 255, 255)),
 }
+_SWATCH = {"green": (0, 200, 80), "yellow": (248, 196, 16), "red": (230, 30, 40)}  # the code's colour
 
 
 def _rgb565(r, g, b):
     c = ((r & 0xF8) << 8) | ((g & 0xFC) << 3) | (b >> 3)
     return ((c & 0xFF) << 8) | (c >> 8)
+
+
+def _counts(c):
+    """(admitted, refused) as two small non-negative ints, or None."""
+    try:
+        a, r = c
+        if isinstance(a, int) and isinstance(r, int) and 0 <= a < 10 ** 6 and 0 <= r < 10 ** 6:
+            return a, r
+    except (TypeError, ValueError):
+        pass
+    return None
 
 
 def _field(v, name):
@@ -104,8 +118,7 @@ class Ui:
         return "%02d-%02d %02d:%02d" % (t[1], t[2], t[3], t[4])
 
     def _icon(self, kind, x, y, s):
-        fn = icons.BY_VERDICT.get(kind) or getattr(icons, kind)
-        fn(self.fb, x, y, s, self.fg, self.bg)
+        getattr(icons, kind)(self.fb, x, y, s, self.fg, self.bg)
         self.icon = (kind, x, y, s)
 
     def _band(self, kind, heads, max_size, s=None):
@@ -134,13 +147,20 @@ class Ui:
         return max(y, _PAD + s) + 6
 
     def _para(self, texts, y, sizes, bottom):
-        """Wrapped paragraphs (one per language) from y, stopping at bottom."""
+        """Wrapped paragraphs (one per language) from y, stopping at bottom:
+        small print rather than cut text, and a later language is left out
+        (whole) rather than cut when even small print does not fit."""
         width = self.w - 2 * _PAD
-        need = 0
-        for text, size in zip(texts, sizes):
-            need += len(self.pen.wrap(text, size, width)) * (self.pen.height(size) + 2) + 2
-        if need > bottom - y:
-            sizes = [16] * len(texts)  # small print rather than cut text
+
+        def need(texts, sizes):
+            return sum(len(self.pen.wrap(t, z, width)) * (self.pen.height(z) + 2) + 2
+                       for t, z in zip(texts, sizes))
+
+        texts = list(texts)
+        if need(texts, sizes) > bottom - y:
+            sizes = [16] * len(texts)
+        while len(texts) > 1 and need(texts, sizes) > bottom - y:
+            texts.pop()
         for text, size in zip(texts, sizes):
             lh = self.pen.height(size) + 2
             room = (bottom - y) // lh
@@ -153,37 +173,105 @@ class Ui:
         return y
 
     def _footer(self, left, right):
+        """Bottom line: left and right texts, made smaller rather than cut."""
         size = 16
         y = self.h - _PAD - self.pen.height(size)
-        if left:
-            self.pen.draw(left, _PAD, y, size, self.fg)
+        width = self.w - 2 * _PAD
+        rw = 0
         if right:
-            w = self.pen.width(right, size)
-            self.pen.draw(right, self.w - _PAD - w, y, size, self.fg)
+            rs = self.pen.fit(right, size, width // 2)
+            rw = self.pen.width(right, rs)
+            self.pen.draw(right, self.w - _PAD - rw, y, rs, self.fg)
+        if left:
+            self.pen.draw(left, _PAD, y, self.pen.fit(left, size, width - rw - (_PAD if rw else 0)), self.fg)
         return y
 
     def _sizes(self):
         return (24,) if len(self.langs) == 1 else (24, 16)
 
-    def idle(self, now=None):
-        """"Show your code" screen, with the time if the clock is set."""
-        self._begin("idle")
-        s = self.h * 80 // 240
-        x = (self.w - s) // 2
-        self._icon("qr", x, _PAD + 4, s)
-        y = _PAD + 4 + s + 10
-        width = self.w - 2 * _PAD
-        for i, lang in enumerate(self.langs):
-            text = self._t(lang, "idle")
-            size = self.pen.fit(text, 48 if i == 0 else 24, width)
-            self.pen.centred(text, y, size, self.fg, _PAD, width)
+    def _fitted(self, text, y, max_size, width, max_lines=3):
+        """One text centred from y: the largest size that fits on one line,
+        else wrapped at the smallest; returns the y below."""
+        size = self.pen.fit(text, max_size, width)
+        lines = [text]
+        if self.pen.width(text, size) > width:
+            lines = self.pen.wrap(text, size, width, max_lines)
+        for line in lines:
+            self.pen.centred(line, y, size, self.fg, _PAD, width)
             y += self.pen.height(size) + 2
-        bottom = self._footer(self._clock(now), None)
+        return y
+
+    def _fits(self, text, size, width, room):
+        """Wrapped lines of text if they all fit in `room` px, else None (dropped, never cut)."""
+        lines = self.pen.wrap(text, size, width)
+        if len(lines) * (self.pen.height(size) + 2) > room or lines[-1].endswith("...") and not text.endswith("..."):
+            return None
+        return lines
+
+    def counts_text(self, lang, counts):
+        a, r = counts
+        return self._t(lang, "counts").replace("{a}", str(a)).replace("{r}", str(r))
+
+    def idle(self, now=None, counts=None, status=None):
+        """"Show your code" screen: the time if the clock is set, today's
+        admitted and refused counts (aggregates only, no names or pseudonyms)
+        and one optional status line (the uplink's)."""
+        self._begin("idle")
+        width = self.w - 2 * _PAD
+        counts = _counts(counts)
+        status = "".join(c for c in str(status)[:48] if c >= " ") if status else None
+        extra = (counts is not None) + (status is not None)
+        s = self.h * (80 - 14 * extra) // 240
+        self._icon("qr", (self.w - s) // 2, _PAD + 2, s)
+        y = _PAD + 2 + s + 6
+        for i, lang in enumerate(self.langs):
+            y = self._fitted(self._t(lang, "idle"), y, 48 if i == 0 else 24, width, 2)
+        bottom = self._footer(self._clock(now), None) - 2
+        lh = self.pen.height(16) + 2
+        # by priority: the status line, the counts in the first language, then the others
+        wanted = ([status] if status else []) + (
+            [self.counts_text(l, counts) for l in self.langs] if counts else [])
+        kept = {}
+        used = 0
+        for i, text in enumerate(wanted):
+            lines = self._fits(text, 16, width, bottom - y - used)
+            if lines:
+                kept[i] = lines
+                used += lh * len(lines)
+        top = yy = bottom - used
+        for i in list(range(1 if status else 0, len(wanted))) + ([0] if status else []):  # counts, then status
+            for line in kept.get(i, ()):
+                self.pen.centred(line, yy, 16, self.fg, _PAD, width)
+                yy += lh
         hint = self._t(self.langs[-1], "idle_hint")
-        if y + self.pen.height(16) <= bottom:
-            self.pen.centred(hint, y + 2, 16, self.fg, _PAD, width)
+        lines = self._fits(hint, 16, width, top - y - 2)
+        for line in lines or ():
+            self.pen.centred(line, y + 2, 16, self.fg, _PAD, width)
+            y += lh
         self.screen = "idle"
         self.lcd.show()
+
+    def _swatch(self, colour, name, y):
+        """The code's colour as a labelled element: a swatch in that colour
+        and its name ("绿码 GREEN"), then the masked name; returns the y below."""
+        size = 24
+        k = self.pen.height(size) - 4
+        x = _PAD
+        self.fb.fill_rect(x, y + 2, k, k, self.fg)
+        self.fb.fill_rect(x + 2, y + 4, k - 4, k - 4, self._color(*_SWATCH[colour]))
+        x += k + 6
+        avail = self.w - _PAD - x
+        label = " ".join(self._t(l, "c_" + colour) for l in self.langs)
+        line = label + "  " + name if name else label
+        ls = self.pen.fit(line, size, avail)
+        if self.pen.width(line, ls) <= avail:
+            self.pen.draw(line, x, y, ls, self.fg)
+            return y + self.pen.height(size) + 4
+        ls = self.pen.fit(label, size, avail)  # too long together: the name on its own line
+        self.pen.draw(label, x, y, ls, self.fg)
+        y += self.pen.height(size) + 4
+        self.pen.draw(name, _PAD, y, self.pen.fit(name, size, self.w - 2 * _PAD), self.fg)
+        return y + self.pen.height(size) + 4
 
     def verdict(self, v, now=None):
         """Draw a Verdict (docs/architecture.md); never raises on odd fields."""
@@ -198,35 +286,37 @@ class Ui:
         name = _field(v, "name")
         name = name[:_MAX_NAME] if isinstance(name, str) else None
         exp = _field(v, "exp")
-        self._begin(verdict)
+        used = _field(v, "used_at")
+        used = used if isinstance(used, int) and 0 < used < _MAX_TIME else None
+        self._begin("enter" if admit else "stop")
         heads = [self._t(l, "enter" if admit else "stop") for l in self.langs]
-        y = self._band(verdict, heads, 48)
-        line = ""
+        y = self._band(icons.BY_DECISION[admit], heads, 48)
         if colour:
-            line = " ".join(self._t(l, "c_" + colour) for l in self.langs)
-        if name:
-            line = (line + "  " + name) if line else name
-        if line:
-            size = 24
-            self.pen.draw(line, _PAD, y, size, self.fg)
-            y += self.pen.height(size) + 4
-        key = self._reason_key(reason, admit, colour)
+            y = self._swatch(colour, name, y)
+        elif name:
+            self.pen.draw(name, _PAD, y, self.pen.fit(name, 24, self.w - 2 * _PAD), self.fg)
+            y += self.pen.height(24) + 4
+        key = self._reason_key(reason, admit, colour, used)
         texts = []
         for l in self.langs:
             t = self._t(l, key)
             if key == "r_other":
                 t += " (" + "".join(c for c in reason[:24] if " " < c < "\x7f") + ")"
-            texts.append(t)
+            texts.append(t.replace("{t}", self._clock(used)[6:]))
         left = self._clock(now)
         right = None
         if admit and isinstance(exp, int) and 0 < exp < _MAX_TIME:
             right = self._t(self.langs[0], "valid_until") + " " + self._clock(exp, True)[5:]
+            if self.pen.width(left, 16) + self.pen.width(right, 16) + _PAD > self.w - 2 * _PAD:
+                right = self._clock(exp, True)[5:]  # the date alone when the words do not fit
         bottom = self._footer(left, right)
         self._para(texts, y, self._sizes(), bottom - 2)
         self.screen = verdict
         self.lcd.show()
 
-    def _reason_key(self, reason, admit, colour):
+    def _reason_key(self, reason, admit, colour, used=None):
+        if used and admit:
+            return "r_used_warn"  # policy reuse "warn": admitted, and told
         if reason == "ok":
             if admit:
                 return "r_ok_" + (colour or "green")

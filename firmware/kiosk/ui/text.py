@@ -1,8 +1,10 @@
 """Text layout on a frame buffer: measure, wrap, fit and draw lines.
 
 Works with any font from kiosk.ui.font (a KFNT file or the built-in one).
-Chinese wraps between any two characters, Latin text at spaces (a word
-longer than the line is broken). Text is drawn transparently in one colour.
+Chinese wraps between any two characters, but never leaves one character
+alone on the last line and never starts a line with closing punctuation
+("，。" ...): a character moves down with it. Latin text wraps at spaces (a
+word longer than the line is broken). Text is drawn transparently in one colour.
 """
 
 import framebuf
@@ -10,6 +12,13 @@ from micropython import const
 
 _MAX_LINES = const(8)
 _MAX_CHARS = const(120)
+
+
+_CLOSING = "，。、；：！？）》」』,.;:!?)"
+
+
+def _cjk(ch):
+    return ord(ch[0]) >= 0x2E80
 
 
 class Pen:
@@ -85,6 +94,21 @@ class Pen:
                 space = len(line)
         if line:
             lines.append(line)
+        return self._balance(lines, size, max_width)
+
+    def _balance(self, lines, size, max_width):
+        """Move a CJK character down onto a line that would start with closing
+        punctuation or, on the last line, stand alone (when it still fits)."""
+        for i in range(1, len(lines)):
+            prev, cur = lines[i - 1], lines[i]
+            for _ in range(2):
+                lone = i == len(lines) - 1 and len(cur) == 1 and _cjk(cur)
+                if not (lone or cur[:1] in _CLOSING) or len(prev) < 3 or not _cjk(prev[-1]):
+                    break
+                if self.width(prev[-1] + cur, size) > max_width:
+                    break
+                prev, cur = prev[:-1], prev[-1] + cur
+            lines[i - 1], lines[i] = prev, cur
         return lines
 
     def _ellipsis(self, line, st, max_width):

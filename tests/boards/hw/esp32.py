@@ -39,3 +39,26 @@ class Partition:
             self._mem[s : s + self._b] = b"\xff" * self._b
             return 0
         return 0
+
+
+class NVS:
+    """esp32.NVS recorder: one namespace's blobs in RAM (lost at power-off,
+    as a test board's NVS may as well be)."""
+
+    _store = {}
+
+    def __init__(self, namespace):
+        self._ns = self._store.setdefault(namespace, {})
+
+    def get_blob(self, key, buf):
+        if key not in self._ns:
+            raise OSError(-4354)  # ESP_ERR_NVS_NOT_FOUND
+        v = self._ns[key]
+        buf[: len(v)] = v
+        return len(v)
+
+    def set_blob(self, key, value):
+        self._ns[key] = bytes(value)
+
+    def commit(self):
+        pass

@@ -1,0 +1,239 @@
+"""kioskctl collect end to end: a CPython (paho) kiosk publishes KUP1 batches to a real Mosquitto
+with per-kiosk users and the fleet ACL; the real `kioskctl collect` stores them into real SQLite
+and PostgreSQL, commits, then sends the signed ACK."""
+
+import os
+import queue
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+import cbor2
+import paho.mqtt.client as mqtt
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from kioskctl import db as dbm
+from kioskctl.collect import kup1, parse_kup1, KupError
+from kioskctl.fw import ack_message, records
+from support.broker import Broker
+from support.postgres import Postgres
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SECRET = bytes(range(32))
+USERS = {"collector": "cpw", "operator": "opw", "K-1": "k1pw", "K-2": "k2pw"}
+
+
+def acl():
+    """The fleet ACL of docs/fleet.md, for kiosks K-1 and K-2 of venue V-1."""
+    out = ["user collector", "topic read $share/collectors/kiosk/+/records", "topic read kiosk/+/records",
+           "topic read kiosk/+/status", "topic write kiosk/+/ack", "",
+           "user operator", "topic readwrite fleet/trust/#", "topic write kiosk/+/ack", "topic read kiosk/+/status", ""]
+    for dev in ("K-1", "K-2"):
+        out += ["user " + dev, "topic write kiosk/%s/records" % dev, "topic write kiosk/%s/status" % dev,
+                "topic read kiosk/%s/ack" % dev, "topic read fleet/trust/#", "topic readwrite venue/V-1/used", ""]
+    return "\n".join(out) + "\n"
+
+
+def record(seq, t=1790000000, holder="holder-%d", verdict="GREEN", reason="ok"):
+    colour = {"GREEN": "green", "YELLOW": "yellow", "RED": "red"}[verdict]
+    ps = records.pseudonym(SECRET, (holder % seq) if "%" in holder else holder)
+    return records.encode(records.Record(seq=seq, time=t + seq, verdict=verdict, colour=colour, reason=reason,
+                                         key_index=0, pseudonym=ps, admit=verdict != "RED", kind="native"))
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    with Broker(tmp_path_factory.mktemp("mq"), users=USERS, acl_text=acl()) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def pg(tmp_path_factory):
+    with Postgres(tmp_path_factory.mktemp("pg")) as p:
+        yield p
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return "sqlite:///" + str(tmp_path / "scans.sqlite")
+    pg = request.getfixturevalue("pg")
+    name = "t%d" % (abs(hash(str(tmp_path))) % 10 ** 8)
+    with dbm.connect(pg.url) as d:
+        d.conn.autocommit = True
+        d.execute("CREATE DATABASE %s" % name)
+    return pg.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="module")
+def collector_key(tmp_path_factory):
+    key = ec.generate_private_key(ec.SECP256R1())
+    path = str(tmp_path_factory.mktemp("keys") / "collector.key.pem")
+    with open(path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return path, key.public_key()
+
+
+class Kiosk:
+    """A CPython kiosk: publishes its records and status, collects the ACKs it is sent."""
+
+    def __init__(self, broker, dev, venue="V-1", log_id=0x1234ABCD):
+        self.dev, self.log_id, self.acks = dev, log_id, queue.Queue()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="kiosk-" + dev)
+        self.c.username_pw_set(dev, USERS[dev])
+        self.c.on_message = lambda c, u, m: self.acks.put(m.payload)
+        self.c.connect(broker.host, broker.port)
+        self.c.loop_start()
+        self.c.subscribe("kiosk/%s/ack" % dev, qos=1)
+        st = {"dev": dev, "venue": venue, "log_id": log_id, "unacked": 0, "bundle_seq": 1, "fw": "test"}
+        self.c.publish("kiosk/%s/status" % dev, cbor2.dumps(st), qos=1, retain=True).wait_for_publish(5)
+
+    def send(self, seqs, payload=None, topic=None):
+        payload = payload if payload is not None else kup1(self.dev, self.log_id, [record(s) for s in seqs])
+        self.c.publish(topic or "kiosk/%s/records" % self.dev, payload, qos=1).wait_for_publish(5)
+
+    def ack(self, timeout=20):
+        return self.acks.get(timeout=timeout)
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def start_collect(broker, db_url, key_path, env_extra=None, workers=2, client_id=None):
+    """`kioskctl collect` as a process, returned once every worker is subscribed."""
+    env = dict(os.environ, **(env_extra or {}))
+    client_id = client_id or "c-%s" % os.path.basename(os.path.dirname(db_url.replace("sqlite:///", "")) or db_url)
+    cmd = [sys.executable, "-m", "kioskctl", "collect", "--broker", broker.url, "--user", "collector",
+           "--password", USERS["collector"], "--db", db_url, "--ack-key", key_path, "--workers", str(workers),
+           "--client-id", client_id]
+    p = subprocess.Popen(cmd, env=env, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    ready = 0
+    while ready < workers:
+        line = p.stderr.readline()
+        assert line, "collect exited: %s" % p.wait(5)
+        ready += " subscribed" in line
+    return p
+
+
+def stop_collect(p):
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=20)
+    assert p.returncode == 0, err
+    return err
+
+
+def rows(db_url, dev="K-1"):
+    with dbm.connect(db_url) as d:
+        return d.execute("SELECT seq FROM records WHERE device=? ORDER BY seq", (dev,)).fetchall()
+
+
+def verify_ack(payload, pub, dev):
+    assert len(payload) == 72
+    log_id, seq = struct.unpack(">II", payload[:8])
+    sig = encode_dss_signature(int.from_bytes(payload[8:40], "big"), int.from_bytes(payload[40:], "big"))
+    pub.verify(sig, ack_message.message(dev, log_id, seq), ec.ECDSA(hashes.SHA256()))  # raises if forged
+    return log_id, seq
+
+
+def wait_for(pred, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_ingest_ack_idempotent_and_venue(broker, db_url, collector_key):
+    key_path, pub = collector_key
+    p = start_collect(broker, db_url, key_path)
+    k = Kiosk(broker, "K-1")
+    try:
+        k.send(range(1, 31))
+        log_id, seq = verify_ack(k.ack(), pub, "K-1")
+        assert (log_id, seq) == (k.log_id, 30)
+        k.send(range(31, 41))
+        assert verify_ack(k.ack(), pub, "K-1")[1] == 40
+        k.send(range(31, 41))  # the same batch again (a kiosk that missed the ACK)
+        k.send(range(41, 43))
+        assert verify_ack(k.ack(), pub, "K-1")[1] == 42
+        assert [s for (s,) in rows(db_url)] == list(range(1, 43))
+        with dbm.connect(db_url) as d:
+            assert d.execute("SELECT venue FROM devices WHERE device='K-1'").fetchall() == [("V-1",)]
+    finally:
+        k.close()
+        err = stop_collect(p)
+    assert "new 42" in err and "duplicates 10" in err
+
+
+def test_killed_between_commit_and_ack_redelivers_without_duplicate(broker, db_url, collector_key):
+    key_path, pub = collector_key
+    k = Kiosk(broker, "K-2")
+    try:
+        cid = "c-kill-%d" % os.getpid() + db_url[-6:]
+        p = start_collect(broker, db_url, key_path, {"KIOSKCTL_COLLECT_DIE_AFTER_COMMIT": "1"}, 1, cid)
+        k.send(range(1, 11))
+        p.wait(20)
+        assert p.returncode == 137  # died after COMMIT, before the ACK and the PUBACK
+        assert len(rows(db_url, "K-2")) == 10
+        assert k.acks.empty()
+        p = start_collect(broker, db_url, key_path, workers=1, client_id=cid)  # same client id: the broker redelivers
+        assert verify_ack(k.ack(), pub, "K-2")[1] == 10
+        assert [s for (s,) in rows(db_url, "K-2")] == list(range(1, 11))
+    finally:
+        k.close()
+    err = stop_collect(p)
+    assert "duplicates 10" in err and "new 0" in err
+
+
+HOSTILE = [
+    b"",
+    b"KUP1",
+    b"XXXX" + bytes(100),
+    b"KUP1\x03K-1" + struct.pack(">IB", 1, 31) + bytes(31 * 32),      # n > 30
+    b"KUP1\x03K-1" + struct.pack(">IB", 1, 2) + bytes(33),           # length mismatch
+    b"KUP1\xffK-1" + bytes(10),                                       # device length beyond the payload
+    b"KUP1\x03K/1" + struct.pack(">IB", 1, 1) + bytes(32),           # bad device id
+    b"KUP1\x03K-2" + struct.pack(">IB", 1, 1) + record(1),          # another kiosk's id on K-1's topic
+    b"KUP1\x03K-1" + bytes(2000),                                     # oversize
+]
+
+
+def test_hostile_payloads_counted_and_dropped(broker, db_url, collector_key):
+    key_path, pub = collector_key
+    p = start_collect(broker, db_url, key_path)
+    k = Kiosk(broker, "K-1", log_id=7)
+    try:
+        for h in HOSTILE:
+            k.send(None, payload=h)
+        bad = bytearray(record(2))
+        bad[5] ^= 0xFF  # CRC mismatch: a corrupt record inside a well-formed batch
+        k.send(None, payload=kup1("K-1", 7, [record(1), bytes(bad)]))
+        assert verify_ack(k.ack(), pub, "K-1")[1] == 1
+        k.send(None, payload=kup1("K-1", 7, [record(2)]))
+        assert verify_ack(k.ack(), pub, "K-1")[1] == 2
+        # ACL: a kiosk cannot publish records as another kiosk, nor acknowledge
+        k.send(None, payload=kup1("K-2", 7, [record(5)]), topic="kiosk/K-2/records")
+        k.c.publish("kiosk/K-1/ack", bytes(72), qos=1).wait_for_publish(5)
+        k.send(None, payload=kup1("K-1", 7, [record(3)]))
+        assert verify_ack(k.ack(), pub, "K-1")[1] == 3  # the forged ACK above never reached K-1
+        assert rows(db_url, "K-2") == []
+    finally:
+        k.close()
+        err = stop_collect(p)
+    assert "hostile %d" % len(HOSTILE) in err and "corrupt 1" in err
+
+
+def test_parse_kup1_bounds():
+    dev, log_id, raws = parse_kup1(kup1("K-9", 5, [record(1), record(2)]))
+    assert (dev, log_id, len(raws)) == ("K-9", 5, 2)
+    for h in HOSTILE[:7]:
+        with pytest.raises(KupError):
+            parse_kup1(h)
