@@ -84,13 +84,19 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
     bh = int(dims[3])
     inv = int(dims[5])
     nb = bw * bh
-    # dst is a bit image (pixel o is bit o & 7 of byte o >> 3): clear it,
-    # then set the dark pixels
-    i = 0
-    n = int(dims[6])
-    while i < n:
-        dst[i] = 0
-        i += 1
+    # dst is a bit image (pixel o is bit o & 7 of byte o >> 3). With a width
+    # that is a multiple of 8 each block row is one whole byte, built from
+    # its 8 pixels and stored once; otherwise dst is cleared and the dark
+    # pixels are set one by one.
+    whole = 0
+    if (w & 7) == 0:
+        whole = 1
+    else:
+        i = 0
+        n = int(dims[6])
+        while i < n:
+            dst[i] = 0
+            i += 1
     by = 0
     while by < bh:
         cy = by
@@ -120,18 +126,41 @@ def _threshold(src: ptr8, dst: ptr8, blk: ptr8, dims: ptr32):
             if y1 > h:
                 y1 = h
             x0 = bx << 3
-            x1 = x0 + 8
-            if x1 > w:
-                x1 = w
             yy = y0
-            while yy < y1:
-                o = yy * w + x0
-                e = yy * w + x1
-                while o < e:
+            if whole:
+                while yy < y1:
+                    o = yy * w + x0
+                    b = 0
                     if (int(src[o]) ^ inv) <= t:
-                        dst[o >> 3] = int(dst[o >> 3]) | (1 << (o & 7))
-                    o += 1
-                yy += 1
+                        b = 1
+                    if (int(src[o + 1]) ^ inv) <= t:
+                        b |= 2
+                    if (int(src[o + 2]) ^ inv) <= t:
+                        b |= 4
+                    if (int(src[o + 3]) ^ inv) <= t:
+                        b |= 8
+                    if (int(src[o + 4]) ^ inv) <= t:
+                        b |= 16
+                    if (int(src[o + 5]) ^ inv) <= t:
+                        b |= 32
+                    if (int(src[o + 6]) ^ inv) <= t:
+                        b |= 64
+                    if (int(src[o + 7]) ^ inv) <= t:
+                        b |= 128
+                    dst[o >> 3] = b
+                    yy += 1
+            else:
+                x1 = x0 + 8
+                if x1 > w:
+                    x1 = w
+                while yy < y1:
+                    o = yy * w + x0
+                    e = yy * w + x1
+                    while o < e:
+                        if (int(src[o]) ^ inv) <= t:
+                            dst[o >> 3] = int(dst[o >> 3]) | (1 << (o & 7))
+                        o += 1
+                    yy += 1
             bx += 1
         by += 1
 

@@ -33,25 +33,34 @@ def _scan(img: ptr8, hits: ptr16, prm: ptr32) -> int:
     dark = int(prm[4])
     maxh = int(prm[5])
     n = 0
+    flip = 1 - dark  # d = pixel bit ^ flip: 1 on the `dark` polarity
     while y < h:
-        o = y * w
+        p = y * w  # the pixel's bit number in the image
         r0 = 0
         r1 = 0
         r2 = 0
         r3 = 0
         r4 = 0
         nr = 0
-        cur = 0
-        if ((int(img[o >> 3]) >> (o & 7)) & 1) == dark:
-            cur = 1
+        byte = int(img[p >> 3])
+        cur = ((byte >> (p & 7)) & 1) ^ flip
+        # a whole byte (8 pixels) of the current colour only lengthens the run
+        same = 0
+        if (cur ^ flip) == 1:
+            same = 255
         run = 0
         x = 0
         while x <= w:
             d = 1 - cur
             if x < w:
-                d = 0
-                if ((int(img[(o + x) >> 3]) >> ((o + x) & 7)) & 1) == dark:
-                    d = 1
+                if (p & 7) == 0:
+                    byte = int(img[p >> 3])
+                    if byte == same and x + 8 <= w:
+                        run += 8
+                        x += 8
+                        p += 8
+                        continue
+                d = ((byte >> (p & 7)) & 1) ^ flip
             if d == cur:
                 run += 1
             else:
@@ -98,8 +107,12 @@ def _scan(img: ptr8, hits: ptr16, prm: ptr32) -> int:
                             hits[k + 2] = t
                             n += 1
                 cur = d
+                same = 0
+                if (cur ^ flip) == 1:
+                    same = 255
                 run = 1
             x += 1
+            p += 1
         y += ystep
     return n
 
