@@ -114,6 +114,7 @@ def test_safe_mode_serves_authorised_recovery(tmp_path, kiosk, capsys):
     rc, out, _ = _cli(capsys, "provision", "info", "--json", *P)
     info = json.loads(out)
     assert info["bundle"]["seq"] == 2 and info["bundle"]["status"] == "ok" and info["safe_mode"]
+    assert info["secret_set"] and info["secret_protection"] == "device_key"  # sealed as in normal running
     # the log can be pulled (nothing scanned: nothing to lose)
     rc, _, err = _cli(capsys, "pull", *P[:2], "--store", tmp_path / "rec.sqlite")
     assert rc == 0, err
@@ -145,6 +146,7 @@ def test_safe_mode_serves_authorised_recovery(tmp_path, kiosk, capsys):
     rc, out, _ = _cli(capsys, "provision", "info", "--json", *P)
     info = json.loads(out)
     assert info["safe_mode"] is None and info["bundle"]["seq"] == 2 and info["provisioned"]
+    assert info["secret_protection"] == "device_key" and not info["damaged"]
     # outside safe mode a signed resume is refused (and changes nothing)
     rc, _, err = _cli(capsys, "provision", "set", "--resume", "--admin-key", admin_key, *P)
     assert rc != 0 and "not_safe_mode" in err, err

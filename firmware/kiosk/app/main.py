@@ -442,7 +442,10 @@ def _safe_provisioning(board, server, root, last, resume):
     """The provisioning handlers on the safe-mode link, with the same rules as
     in normal running (kiosk.provision); `resume` runs after a signed resume."""
     from kiosk import provision
+    from kiosk.config import secrets
     from kiosk.records.log import Log
+
+    secrets.use_board(board)  # secrets set here are sealed as the app seals them
 
     def wipe_logs():
         server.log.close()
