@@ -86,8 +86,7 @@ async def report(up, log, pause_file=None):
             PAUSED[0] = not PAUSED[0]
             if PAUSED[0]:
                 up.client.close()
-        st = log.stats()
-        d = {"ack_seq": st["ack_seq"], "durable_seq": st["durable_seq"], "unacked": st["unacked"],
+        d = {"ack_seq": log.ack_seq, "durable_seq": log.durable_seq, "unacked": log.unacked(),
              "line": up.line() if up else "no uplink", "batches": up.batches if up else 0,
              "acks": up.acks if up else 0, "refused": up.acks_refused if up else 0,
              "pid": up.client.pid if up else 0, "log_id": log.log_id}
