@@ -23,7 +23,7 @@ BENCHES = [
     ("trust_fit.py", [], ["--cuts", "1"]),
     ("powercut.py", ["--cuts", "10000"], ["--cuts", "300"]),
     ("serial_pull.py", [], ["--records", "5000"]),
-    ("uplink.py", [], ["--records", "2000", "--freeze-s", "10", "--baseline-s", "8"]),
+    ("uplink.py", [], ["--records", "4000", "--freeze-s", "10"]),
     ("reuse.py", ["--admissions", "6000"], ["--admissions", "1500"]),
     ("ui_timing.py", [], ["--n", "6"]),
     ("fuzz.py", ["--count", "1000000", "--procs", "2"], ["--count", "20000"]),

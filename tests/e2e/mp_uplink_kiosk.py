@@ -2,7 +2,9 @@
 #   micropython mp_uplink_kiosk.py OPTIONS_JSON
 # options: flash, blocks, scans, rate_hz (0: all at once), dev, venue,
 #          broker {url, user, password, ca (hex)}, ack_keys [hex SEC1], radio, wifi, pid,
-#          no_uplink, probe {pub, msg, sig (hex)} + probe_hz: timed verdict steps ("lat" in ms)
+#          no_uplink, probe {pub, msg, sig (hex)} + probe_hz: timed verdict steps ("lat" in ms),
+#          pause_file: while that file exists the uplink is paused (link closed, no reconnect)
+#          and the verdict steps go to "lat0" instead (the bench's baseline windows)
 # Appends `scans` records (the real Log on a file-backed littlefs image), runs
 # kiosk.uplink.Uplink beside them and prints one JSON line whenever its state
 # changes: {"ack_seq", "durable_seq", "unacked", "line", "batches", "acks",
@@ -15,6 +17,7 @@ import time
 from binascii import unhexlify
 
 import vfs
+from micropython import const
 from flashdev import FlashDev
 from kiosk.records import make_record
 from kiosk.records.log import Log
@@ -41,7 +44,10 @@ async def committer(log):
         await asyncio.sleep_ms(50)
 
 
-LAT = []
+LAT = []  # verdict-step delays (ms) with the uplink running
+LAT0 = []  # ... and paused
+PAUSED = [False]
+_WARM = const(5)  # the first verifies after boot build G's table: not a scan-loop cost
 
 
 async def probes(opts):
@@ -52,26 +58,42 @@ async def probes(opts):
     pub, msg, sig = (unhexlify(opts["probe"][k]) for k in ("pub", "msg", "sig"))
     period = int(1000 / opts.get("probe_hz", 5))
     due = time.ticks_add(time.ticks_ms(), period)
+    n = 0
     while True:
         await asyncio.sleep_ms(max(0, time.ticks_diff(due, time.ticks_ms())))
+        paused = PAUSED[0]
         assert p256.verify(pub, msg, sig)
-        LAT.append(time.ticks_diff(time.ticks_ms(), due))
+        n += 1
+        if n > _WARM:
+            (LAT0 if paused and PAUSED[0] else LAT).append(time.ticks_diff(time.ticks_ms(), due))
         due = time.ticks_add(due, period)
         if time.ticks_diff(time.ticks_ms(), due) > 0:
             due = time.ticks_add(time.ticks_ms(), period)
 
 
-async def report(up, log):
+def _paused(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+async def report(up, log, pause_file=None):
     last = None
     while True:
-        st = log.stats()
-        d = {"ack_seq": st["ack_seq"], "durable_seq": st["durable_seq"], "unacked": st["unacked"],
+        if up and pause_file and _paused(pause_file) != PAUSED[0]:
+            PAUSED[0] = not PAUSED[0]
+            if PAUSED[0]:
+                up.client.close()
+        d = {"ack_seq": log.ack_seq, "durable_seq": log.durable_seq, "unacked": log.unacked(),
              "line": up.line() if up else "no uplink", "batches": up.batches if up else 0,
              "acks": up.acks if up else 0, "refused": up.acks_refused if up else 0,
              "pid": up.client.pid if up else 0, "log_id": log.log_id}
-        if LAT:
-            d["lat"] = LAT[:]
-            del LAT[:]
+        for key, lat in (("lat", LAT), ("lat0", LAT0)):
+            if lat:
+                d[key] = lat[:]
+                del lat[:]
         if d != last:
             print(json.dumps(d))
             last = d
@@ -101,13 +123,16 @@ async def main(opts):
     up = None if opts.get("no_uplink") else Uplink(lambda: log, opts["dev"], opts["venue"], broker, lambda: keys, net=net,
                 wifi=opts.get("wifi"), fw="test", timeout_ms=opts.get("timeout_ms", 2000),
                 keepalive_s=opts.get("keepalive_s", 10), resend_ms=opts.get("resend_ms", 5000))
+    if up and opts.get("pause_file"):
+        ready = up.ready
+        up.ready = lambda: not PAUSED[0] and ready()
     if up:
         up.client.backoff.max_ms = opts.get("backoff_max_ms", 2000)
     if up and opts.get("pid"):
         up.client.pid = opts["pid"]
     print("READY", json.dumps({"log_id": log.log_id}))
     asyncio.create_task(committer(log))
-    asyncio.create_task(report(up, log))
+    asyncio.create_task(report(up, log, opts.get("pause_file")))
     asyncio.create_task(scans(log, opts.get("scans", 0), opts.get("rate_hz", 0)))
     if opts.get("probe"):
         asyncio.create_task(probes(opts))

@@ -1,8 +1,9 @@
 """The uplink end to end: MicroPython kiosks (the real log on littlefs, kiosk.uplink,
 kiosk.link.mqtt) through the real Mosquitto with per-kiosk users and the fleet ACL,
-to a collector that stores, then signs its ACK with a collector key (paho-mqtt).
-Records leave the flash only after that ACK; a forged ACK, another kiosk's
-publish and a broker that dies or freezes mid-drain lose and duplicate nothing."""
+to the real `kioskctl collect` (SQLite), which commits, then signs its ACK with a
+collector key. Records leave the flash only after that ACK; a forged ACK, another
+kiosk's publish, a collector killed between its commit and its ACK and a broker
+that dies or freezes mid-drain lose and duplicate nothing in the database."""
 
 import time
 
@@ -21,8 +22,11 @@ def fleet(tmp_path):
 def test_publish_then_ack_end_to_end(fleet):
     col = fleet.collector()
     k = fleet.kiosk("K-1", scans=300)
+    mid = k.wait(lambda s: s["ack_seq"] >= 60)["ack_seq"]
+    stored = col.seqs("K-1")
+    assert stored[:mid] == list(range(1, mid + 1))  # whatever is acknowledged is committed already
     st = k.wait(lambda s: s["durable_seq"] == 300 and s["ack_seq"] == 300)
-    assert col.seqs("K-1") == list(range(1, 301))
+    assert col.seqs("K-1") == list(range(1, 301))  # each once
     assert st["unacked"] == 0 and st["line"].startswith("fleet: online")
     assert st["batches"] >= 10  # at most 30 records per PUBLISH
 
@@ -76,9 +80,30 @@ def test_acl_kiosk_cannot_publish_for_another(fleet):
     rogue.publish("fleet/trust/bundle/0", b"KTC1" + bytes(60), qos=1, retain=True).wait_for_publish(5)
     time.sleep(0.5)
     assert got == []  # the broker dropped K-2's publishes to K-1's ack topic and to fleet/trust
-    assert col.received == 10  # and its records
+    assert col.seqs("K-1") == list(range(1, 11))
+    c = col.stop()
+    assert c["hostile"] == 0 and c["corrupt"] == 0  # and its records (a KUP1 of a zero record) never reached it
     for c in (rogue, watcher):
         c.loop_stop()
+
+
+def test_collector_killed_between_commit_and_ack_resend_is_stored_once(fleet):
+    # a collector without its key commits and never acknowledges: killed once rows are
+    # committed, it is a collector that died between its commit and its ACK
+    held = fleet.collector(ack=False)
+    k = fleet.kiosk("K-1", scans=90, resend_ms=1500)
+    deadline = time.monotonic() + 60
+    while len(held.seqs("K-1")) < 90 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    held.kill()
+    assert held.seqs("K-1") == list(range(1, 91))
+    st = k.wait(lambda s: s["durable_seq"] == 90)
+    assert st["ack_seq"] == 0 and st["unacked"] == 90  # committed but unacknowledged: all still on the flash
+    col = fleet.collector()  # the successor on the same database
+    k.wait(lambda s: s["ack_seq"] == 90, timeout=60)
+    assert col.seqs("K-1") == list(range(1, 91))  # the resend was absorbed: each record once
+    c = col.stop()
+    assert c["duplicates"] >= 30 and c["new"] == 0  # it did arrive again (at least one batch)
 
 
 @pytest.mark.parametrize("how", ["kill", "freeze"])

@@ -92,6 +92,27 @@ def test_ack_removes_only_acknowledged_whole_segments():
     mpassert.eq((log.ack_seq, log.next_seq, all_records(log)), (30, 31, []))
 
 
+def test_ack_with_delete_max_leaves_the_deletes_to_trim_one_at_a_time():
+    mem, dev = fresh()
+    log = Log("/t/log", seg_records=8)
+    log.delete_max = 1  # the uplink's setting: one file removal per step of its loop
+    for i in range(40):
+        log.append(rec(i))
+    log.commit()
+    mpassert.eq(log.segs, [1, 9, 17, 25])
+    mpassert.eq(log.ack(28), 28)  # the cursor is persisted at once...
+    mpassert.eq(log.segs, [9, 17, 25])  # ...one covered segment goes with it
+    mpassert.eq((log.unacked(), all_records(log)[0].seq), (12, 29))  # the covered ones are not read again
+    mpassert.eq(log.trim(), True)  # 9..16 gone, 17..24 still to go
+    mpassert.eq(log.segs, [17, 25])
+    mpassert.eq(log.trim(), False)  # 17..24 gone; 25.. holds 29..32: nothing more is covered
+    mpassert.eq(log.segs, [25])
+    mpassert.eq(log.trim(), False)
+    remount(mem)
+    log = Log("/t/log", seg_records=8)
+    mpassert.eq((log.ack_seq, [r.seq for r in all_records(log)]), (28, list(range(29, 41))))
+
+
 def test_full_flash_keeps_unacked_and_counts_drops():
     mem, dev = fresh(blocks=16)
     log = Log("/t/log", reserve=2)

@@ -1,23 +1,23 @@
 """A small fleet for the uplink tests and bench: Mosquitto with the fleet ACL
 (kioskctl broker config's), kiosks on the unix port (tests/e2e/mp_uplink_kiosk.py)
-and a collector-key-signed acknowledger on paho-mqtt.
+and the real `kioskctl collect` into SQLite.
 
     fleet = Fleet(tmp, kiosks=[("K-1", "V-1")])        # starts the broker
     k = fleet.kiosk("K-1", scans=100)                   # a MicroPython kiosk
-    col = fleet.collector()                             # paho: store, then sign the ACK
+    col = fleet.collector()                             # kioskctl collect: commit, then signed ACK
     k.wait(lambda s: s["ack_seq"] == 100)
-
-The collector here stands in for `kioskctl collect` only until that lands: it is an
-external party speaking the interface (KUP1 in, KACK1-signed ACK out), not a
-copy of our module. It keeps rows keyed by (device, log id, seq), counts
-repeats it received, and acknowledges the highest contiguous stored seq.
+    col.seqs("K-1")                                     # what the database holds
 """
 
 import json
 import os
 import queue
+import re
+import signal
+import sqlite3
 import struct
 import subprocess
+import sys
 import threading
 import time
 
@@ -55,20 +55,6 @@ def ack_payload(key, dev, log_id, seq):
     return struct.pack(">II", log_id, seq) + sign(key, ack_message(dev, log_id, seq))
 
 
-def parse_kup1(payload):
-    """(dev, log_id, [(seq, 32-byte record)]) of a KUP1 batch."""
-    assert payload[:4] == b"KUP1"
-    n = payload[4]
-    dev = payload[5 : 5 + n].decode()
-    log_id, count = struct.unpack_from(">IB", payload, 5 + n)
-    off = 10 + n
-    recs = []
-    for i in range(count):
-        raw = payload[off + 32 * i : off + 32 * (i + 1)]
-        recs.append((struct.unpack_from("<I", raw, 2)[0], raw))
-    return dev, log_id, recs
-
-
 def mqtt_client(fleet, user, name=None, **kw):
     import paho.mqtt.client as mqtt
 
@@ -80,68 +66,62 @@ def mqtt_client(fleet, user, name=None, **kw):
 
 
 class Collector:
-    """With `db` (a SQLite path) rows go to a table keyed by (device, log_id, seq)
-    and are committed before the ACK; `crash_next` makes the next batch be
-    committed and then the collector stop without acknowledging it (a collector
-    killed between its commit and its ACK)."""
+    """The real `kioskctl collect` as a process: the fleet's `collector` login, a SQLite
+    record store (`db`, default <fleet dir>/scans.sqlite), ACKs signed with `key`.
+    `ack=False` runs it without --ack-key: it stores and commits and never acknowledges
+    (what a kiosk sees of a collector that dies between its commit and its ACK).
+    Returned once every worker is subscribed."""
 
-    def __init__(self, fleet, key, user="collector", db=None):
-        self.fleet = fleet
-        self.key = key
-        self.db = None
-        self.crash_next = False
-        self.crashed = False
-        if db:
-            import sqlite3
+    def __init__(self, fleet, key, db=None, ack=True, workers=1, client_id="collector-test"):
+        self.db = db or os.path.join(fleet.dir, "scans.sqlite")
+        cmd = [sys.executable, "-m", "kioskctl", "collect", "--broker", fleet.broker.url, "--user", "collector",
+               "--password", fleet.passwords["collector"], "--db", "sqlite:///" + self.db,
+               "--workers", str(workers), "--client-id", client_id]
+        if ack:
+            path = os.path.join(fleet.dir, "collector-%d.key.pem" % id(key))
+            with open(path, "wb") as f:
+                f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+            cmd += ["--ack-key", path]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
+        self.counters = {}
+        ready = 0
+        while ready < workers:
+            line = self.proc.stderr.readline()
+            assert line, "kioskctl collect exited: %s" % self.proc.wait(5)
+            ready += " subscribed" in line
+        threading.Thread(target=self._read, daemon=True).start()
 
-            self.db = sqlite3.connect(db, check_same_thread=False)
-            self.db.execute("CREATE TABLE IF NOT EXISTS scans (device TEXT, log_id INTEGER, seq INTEGER, raw BLOB,"
-                            " PRIMARY KEY (device, log_id, seq))")
-            self.db.commit()
-        self.rows = {}  # (device, log_id, seq) -> raw: what is stored (the table's content, when db)
-        if self.db is not None:
-            for dev, log_id, seq, raw in self.db.execute("SELECT device, log_id, seq, raw FROM scans"):
-                self.rows[(dev, log_id, seq)] = raw
-        self.received = 0
-        self.repeats = 0
-        self.lock = threading.Lock()
-        self.client = mqtt_client(fleet, user, "collector-test", clean_session=True)
-        self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, *a: c.subscribe("kiosk/+/records", qos=1)
-        self.client.subscribe("kiosk/+/records", qos=1)
-
-    def _on_message(self, client, userdata, msg):
-        if self.crashed:
-            return
-        dev, log_id, recs = parse_kup1(msg.payload)
-        with self.lock:
-            if self.db is not None:
-                self.db.executemany("INSERT OR IGNORE INTO scans VALUES (?, ?, ?, ?)",
-                                    [(dev, log_id, seq, raw) for seq, raw in recs])
-                self.db.commit()
-                if self.crash_next:
-                    self.crashed = True
-                    threading.Thread(target=self.stop, daemon=True).start()
-                    return
-            for seq, raw in recs:
-                self.received += 1
-                k = (dev, log_id, seq)
-                if k in self.rows:
-                    self.repeats += 1
-                self.rows[k] = raw
-            top = 0
-            while (dev, log_id, top + 1) in self.rows:
-                top += 1
-        if top:
-            client.publish("kiosk/%s/ack" % dev, ack_payload(self.key, dev, log_id, top), qos=1)
+    def _read(self):
+        # "collect: batches 3, commits 2, new 60, duplicates 0, ... (stopped)": every 5 s and at the end
+        for line in self.proc.stderr:
+            if line.startswith("collect: batches"):
+                items = line[len("collect: "):].split(" (")[0].split(", ")
+                self.counters = {k.replace(" ", "_"): int(v) for k, v in (i.strip().rsplit(" ", 1) for i in items)}
 
     def seqs(self, dev):
-        with self.lock:
-            return sorted(s for (d, _, s) in self.rows if d == dev)
+        """The seqs stored for dev, in order, one entry per row (a duplicate would show twice)."""
+        con = sqlite3.connect(self.db)
+        try:
+            return [s for (s,) in con.execute("SELECT seq FROM records WHERE device=? ORDER BY seq", (dev,))]
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            con.close()
+
+    def kill(self):
+        """SIGKILL: the collector dies wherever it is."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
 
     def stop(self):
-        self.client.loop_stop()
-        self.client.disconnect()
+        """SIGTERM (a clean stop); its final counters (batches, new, duplicates, corrupt, hostile, acks ...)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(30)
+        time.sleep(0.2)  # the reader thread takes the final line
+        return self.counters
 
 
 class Kiosk:
@@ -165,6 +145,8 @@ class Kiosk:
         self.log_id = json.loads(line.split(" ", 1)[1])["log_id"]
         self.state = {}
         self.lat = []  # verdict-step delays (ms) the kiosk reported, with probe options
+        self.lat0 = []  # ... while its uplink was paused (pause_file)
+        self.latest = {}  # the newest state line (read by the reader thread)
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -173,6 +155,8 @@ class Kiosk:
             try:
                 d = json.loads(line)
                 self.lat.extend(d.pop("lat", ()))
+                self.lat0.extend(d.pop("lat0", ()))
+                self.latest = d
                 self.lines.put(d)
             except ValueError:
                 self.lines.put({"raw": line})
@@ -225,8 +209,8 @@ class Fleet:
         self.kiosks.append(k)
         return k
 
-    def collector(self, key=None, db=None):
-        c = Collector(self, key or self.collector_key, db=db)
+    def collector(self, key=None, db=None, ack=True):
+        c = Collector(self, key or self.collector_key, db=db, ack=ack)
         self.collectors.append(c)
         return c
 
@@ -234,5 +218,5 @@ class Fleet:
         for k in self.kiosks:
             k.kill()
         for c in self.collectors:
-            c.stop()
+            c.kill()
         self.broker.stop()

@@ -52,6 +52,7 @@ def _with_crc(body):
 class Log:
     def __init__(self, root, seg_records=None, commit_ms=500, group_max=16, reserve=4):
         self.root = root
+        self.delete_max = None  # segments ack() deletes at once (None: all it covers); trim() does the rest
         self.commit_ms = commit_ms
         self.group_max = group_max
         self.reserve = reserve
@@ -211,16 +212,28 @@ class Log:
             pass
         return n
 
+    def trim(self):
+        """Delete acknowledged segments, at most `delete_max` of them; True when some are left.
+        With delete_max set (the uplink: one file removal per step of its loop), ack() only
+        persists the cursor and starts the deletes; the caller finishes them by calling trim()."""
+        return self._delete_acked()
+
     def _delete_acked(self):
         segs = self.segs
         active = segs[-1] if (segs and self._f) else None
+        left = self.delete_max
         while segs and segs[0] != active:
             end = segs[1] - 1 if len(segs) > 1 else self.seg_seq
             if end > self.ack_seq:
                 break
+            if left is not None:
+                if left <= 0:
+                    return True
+                left -= 1
             os.remove(self._path(self._name(segs[0])))
             segs.pop(0)
             self.full = False
+        return False
 
     # -- writing ----------------------------------------------------------
 
@@ -428,6 +441,10 @@ class Log:
                 return
             seq = nxt
 
+    def unacked(self):
+        """Durable records not yet acknowledged (cheap: no file system walk, unlike stats())."""
+        return max(0, self.durable_seq - max(self.ack_seq, self.oldest_seq() - 1))
+
     def stats(self):
         oldest = self.oldest_seq()
         count = self.durable_seq - oldest + 1 if self.durable_seq >= oldest else 0
@@ -437,7 +454,7 @@ class Log:
         spare = max(0, st[3] - self.reserve - 1) * (st[0] // SIZE) * 15 // 16
         return {
             "count": count,
-            "unacked": max(0, self.durable_seq - max(self.ack_seq, oldest - 1)),
+            "unacked": self.unacked(),
             "pending": self.pending,
             "dropped": self.dropped,
             "capacity": count + spare,

@@ -64,8 +64,8 @@ def _ssl_context(ca_der):
 
 class Uplink:
     def __init__(self, get_log, dev, venue, broker, ack_keys, net=None, wifi=None, fw="",
-                 bundle_seq=None, on_trust=None, on_used=None, ahead=600, resend_ms=15000, ack_every_ms=1000,
-                 status_ms=60000, timeout_ms=5000, keepalive_s=30):
+                 bundle_seq=None, on_trust=None, on_used=None, ahead=1500, resend_ms=15000, ack_every_ms=2000,
+                 status_ms=60000, status_min_ms=10000, timeout_ms=5000, keepalive_s=30):
         from kiosk.config.schema import parse_url
         from kiosk.records import SIZE
 
@@ -85,6 +85,8 @@ class Uplink:
         self.ack_every_ms = ack_every_ms
         self._verify_t = time.ticks_add(time.ticks_ms(), -ack_every_ms)
         self.status_ms = status_ms
+        self.status_min_ms = status_min_ms
+        self._key = None  # the key that signed the last good ACK: tried first (one verify, not one per key)
         host, port, tls = parse_url(broker["url"])
         dev_b = dev.encode()
         self.per_batch = min(MAX_RECORDS, (MAX_PAYLOAD - 10 - len(dev_b)) // SIZE)
@@ -152,6 +154,7 @@ class Uplink:
         self.sent = self.get_log().ack_seq
         self._ack_t = time.ticks_ms()
         self._status_dirty = True
+        self._status_t = None  # the status goes out right after every connect
 
     def _on_message(self, topic, msg, retained):
         if topic == self.t_ack:
@@ -187,11 +190,26 @@ class Uplink:
                 continue  # a repeat: nothing to do, nothing to verify
             await asyncio.sleep_ms(0)  # let a scan due now go first
             self._verify_t = time.ticks_ms()
-            try:
-                ackauth.apply(log, self.ack_keys(), self.dev, log_id, seq, raw[8:])
-            except ackauth.AckRefused as exc:
+            keys = list(self.ack_keys())
+            if self._key in keys:
+                keys.remove(self._key)
+                keys.insert(0, self._key)
+            refusal = None
+            for k in keys:  # one key per verify, the last good one first: usually one verify in all
+                try:
+                    ackauth.apply(log, [k], self.dev, log_id, seq, raw[8:])
+                except ackauth.AckRefused as exc:
+                    refusal = exc
+                    await asyncio.sleep_ms(0)
+                    continue
+                self._key = k
+                refusal = None
+                break
+            else:
+                refusal = refusal or ackauth.AckRefused("no key that may acknowledge")
+            if refusal is not None:
                 self.acks_refused += 1
-                self.last_refusal = str(exc)
+                self.last_refusal = str(refusal)
                 continue
             self.acks += 1
             self._ack_t = time.ticks_ms()
@@ -227,18 +245,21 @@ class Uplink:
 
     def status(self):
         log = self.get_log()
-        st = log.stats()
-        return {"dev": self.dev, "venue": self.venue, "log_id": log.log_id, "unacked": st["unacked"],
-                "ack_seq": st["ack_seq"], "durable_seq": st["durable_seq"], "dropped": st["dropped"],
+        return {"dev": self.dev, "venue": self.venue, "log_id": log.log_id, "unacked": log.unacked(),
+                "ack_seq": log.ack_seq, "durable_seq": log.durable_seq, "dropped": log.dropped,
                 "bundle_seq": self.bundle_seq(), "fw": self.fw, "link": self.line(),
                 "trust": "%s: %s" % self.downlink.last if self.downlink and self.downlink.last else None}
 
     async def _publish_status(self):
+        """The retained status: on connect, then when it changed (an ACK, a trust
+        update) but at most every status_min_ms, and every status_ms anyway."""
         from kiosk import cbor
 
         now = time.ticks_ms()
-        if not self._status_dirty and self._status_t is not None and time.ticks_diff(now, self._status_t) < self.status_ms:
-            return
+        if self._status_t is not None:
+            age = time.ticks_diff(now, self._status_t)
+            if age < (self.status_min_ms if self._status_dirty else self.status_ms):
+                return
         self._status_dirty = False
         self._status_t = now
         await self.client.send(self.t_status, cbor.dumps(self.status()), qos=1, retain=True)
@@ -256,6 +277,15 @@ class Uplink:
 
     async def _drain(self):
         while True:
+            log = self.get_log()
+            if log is not None and log.delete_max != 1:
+                log.delete_max = 1  # acknowledged segments go one file removal per step, not all at once
+            try:
+                if log is not None and log.trim():
+                    await asyncio.sleep_ms(0)  # more to delete: a scan due now goes first
+            except OSError as exc:
+                self.errors += 1
+                self.last_refusal = repr(exc)
             if not self.client.up:
                 await asyncio.sleep_ms(200)
                 continue
@@ -287,7 +317,7 @@ class Uplink:
             return "Wi-Fi: %s" % self._wifi_state
         c = self.client
         if c.up:
-            return "fleet: online, %d pending" % self.get_log().stats()["unacked"]
+            return "fleet: online, %d pending" % self.get_log().unacked()
         if c.refused:
             return "fleet: refused (%s)" % c.refused
         if c.last_error is not None:
