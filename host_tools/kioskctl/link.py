@@ -157,17 +157,22 @@ class Link:
                 return out
 
     def request(self, cmd, body=b""):
-        """Send, wait for the matching answer, resend on loss; returns data."""
+        """Send, wait for the matching answer, resend on loss; returns data.
+
+        An answer to any copy of this request counts: a kiosk slower than
+        the timeout (a verify on a busy board) answers the first copy late,
+        and waiting only for the newest copy would never succeed."""
+        sent = set()
         for attempt in range(self.retries):
             if attempt and self.notify:
                 self.notify("no answer from the kiosk after %.0f s; asking again (%d of %d)" % (
                     attempt * self.timeout, attempt + 1, self.retries))
-            rseq = self.send(cmd, body)
+            sent.add(self.send(cmd, body))
             deadline = time.monotonic() + self.timeout
             while time.monotonic() < deadline:
                 for resp in self._receive(deadline - time.monotonic()):
                     c, s, status, data = resp
-                    if s != rseq or c != cmd:
+                    if s not in sent or c != cmd:
                         self._stash.append(resp)  # a pipelined answer: keep it
                         continue
                     if status:
