@@ -17,8 +17,8 @@ same code on the MicroPython unix port in the same run:
   times into device estimates (one instruction a cycle).
 Targets from issue 13 are printed beside the figures. Last line:
   M32 ES256_TABLE_MI x ES256_MI y FIRST_RATIO r HC1_MI h QVGA_MED_MI a QVGA_MAX_MI b
-      VGA_MED_MI c VGA_MAX_MI d QVGA_VERDICT_MED_MI e QVGA_HEAP_KB f QVGA_INPLACE_HEAP_KB i
-      VGA_HEAP_KB g UNIX_MI_PER_MS k
+      VGA_MED_MI c VGA_MAX_MI d QVGA_VERDICT_MED_MI e QVGA_HEAP_KB f VGA_HEAP_KB g
+      UNIX_MI_PER_MS k
 """
 
 import argparse
@@ -114,13 +114,13 @@ def reads(rows):
     return sorted(r[0] for r in rows if r[3] and all(x == "ok" for x in r[3]))
 
 
-def smallest_heap(image, size, want, lo_kb, hi_kb, inplace=False):
+def smallest_heap(image, size, want, lo_kb, hi_kb):
     """Smallest heap (16 KB steps) in which frame -> verdict reads `want`."""
 
     def fits(kb):
         b = Board(image, icount=False, heap=kb * 1024)
         try:
-            got = reads(b.op("frames", size, inplace)["frames"])
+            got = reads(b.op("frames", size)["frames"])
         except rawrepl.ReplError:
             got = []  # out of memory outside the decoder (the frame, the imports)
         finally:
@@ -179,12 +179,6 @@ def main(argv=None):
         want_q, want_v = reads(fq), reads(fv)
         heap_q = smallest_heap(image, "qvga", want_q, 64, 1024)
         heap_v = smallest_heap(image, "vga", want_v, 256, 2048)
-        b = Board(image, icount=True)
-        try:
-            fqi = b.op("frames", "qvga", True)["frames"]
-        finally:
-            b.close()
-        heap_qi = smallest_heap(image, "qvga", want_q, 64, 1024, inplace=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -215,15 +209,12 @@ def main(argv=None):
     print("  frames read (verdict ok):   QVGA %d/%d, VGA %d/%d" % (len(want_q), len(fq), len(want_v), len(fv)))
     print("  smallest heap reading them all, frame included: QVGA %s KB (target 256), VGA %s KB (target 1024)"
           % (heap_q, heap_v))
-    dqi = [r[1] for r in fqi]
-    print("  QVGA, binarized in place:   decode median %7.1f M, max %7.1f M; reads %d/%d; smallest heap %s KB"
-          % (mi(med(dqi)), mi(max(dqi)), len(reads(fqi)), len(fqi), heap_qi))
     print("unix port, same run: M instructions per unix-port ms, per op: %s; median %.1f"
           % (", ".join("%.1f" % x for x in ratios), ratio))
     print("M32 ES256_TABLE_MI %.1f ES256_MI %.1f FIRST_RATIO %.2f HC1_MI %.1f QVGA_MED_MI %.1f QVGA_MAX_MI %.1f "
-          "VGA_MED_MI %.1f VGA_MAX_MI %.1f QVGA_VERDICT_MED_MI %.1f QVGA_HEAP_KB %s QVGA_INPLACE_HEAP_KB %s VGA_HEAP_KB %s UNIX_MI_PER_MS %.1f"
+          "VGA_MED_MI %.1f VGA_MAX_MI %.1f QVGA_VERDICT_MED_MI %.1f QVGA_HEAP_KB %s VGA_HEAP_KB %s UNIX_MI_PER_MS %.1f"
           % (mi(tab_later), mi(plain_later), plain_first / plain_later, mi(hc1_later), mi(med(dq)), mi(max(dq)),
-             mi(med(dv)), mi(max(dv)), mi(med(vq)), heap_q, heap_qi, heap_v, ratio))
+             mi(med(dv)), mi(max(dv)), mi(med(vq)), heap_q, heap_v, ratio))
     return 0
 
 

@@ -78,10 +78,8 @@ def op_hc1(data):
     print(json.dumps({"hc1": times}))
 
 
-def op_frames(data, size, inplace=False):
-    """Each frame of frames/SIZE: read into one buffer, decode (inplace: the
-    frame buffer binarized in place, as a board whose frame buffer is the
-    kiosk's own may do), verdict."""
+def op_frames(data, size):
+    """Each frame of frames/SIZE: read into one buffer, decode, verdict."""
     import os
 
     cfg = _load(data)
@@ -96,7 +94,7 @@ def op_frames(data, size, inplace=False):
         buf, w, h = pgm.read(folder + "/" + name, buf)
         gc.collect()
         t0 = time.ticks_us()
-        syms = qr.decode(buf, w, h, inplace)
+        syms = qr.decode(buf, w, h)
         dec = _us(t0)
         t0 = time.ticks_us()
         reasons = [verify.check(s.data, trust, pol, cfg["now"]).reason for s in syms]
@@ -107,7 +105,7 @@ def op_frames(data, size, inplace=False):
 def main():
     data, op = sys.argv[1], sys.argv[2]
     if op == "frames":
-        op_frames(data, sys.argv[3], len(sys.argv) > 4)
+        op_frames(data, sys.argv[3])
     else:
         globals()["op_" + op](data)
 

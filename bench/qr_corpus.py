@@ -1,7 +1,7 @@
 """QR decoding benchmark: our MicroPython decoder vs zxing-cpp, ZBar, quirc, OpenCV.
 
     .venv/bin/python bench/qr_corpus.py [--synth N] [--no-corpus] [--only SUBSTR]
-                                        [--inplace] [--no-peers]
+                                        [--no-peers]
 
 Corpus: ../shared/corpus/qr (manifest.json). An image counts as decoded when
 the decoded payload bytes equal an expected `hex` exactly, for every expected
@@ -142,13 +142,13 @@ def synth_items(n, tmp, seed=1):
     return items
 
 
-def run_set(items, peer_fns, label, inplace=False):
+def run_set(items, peer_fns, label):
     from PIL import Image
 
     names = ["ours"] + list(peer_fns)
     res = {n: {} for n in names}
     times = {n: [] for n in names}
-    ours = sim_decode.decode_files([it["path"] for it in items], inplace=inplace)
+    ours = sim_decode.decode_files([it["path"] for it in items])
     for it, (_, payloads, ms, err) in zip(items, ours):
         res["ours"][it["id"]] = matched(it["expected"], it["match"], [{p} for p in payloads])
         if ms is not None:
@@ -200,17 +200,16 @@ def main(argv=None):
     ap.add_argument("--synth", type=int, default=100, help="number of synthetic kiosk frames (0: none)")
     ap.add_argument("--no-corpus", action="store_true")
     ap.add_argument("--only", help="only corpus images whose id contains this")
-    ap.add_argument("--inplace", action="store_true", help="our decoder binarizes in place (small-heap path)")
     ap.add_argument("--no-peers", action="store_true")
     args = ap.parse_args(argv)
     fns = {} if args.no_peers else peers()
     print("peers:", ", ".join(fns) or "none (pip install -r host_tools/requirements-bench.lock)")
     summary = []
     if not args.no_corpus:
-        summary.append(run_set(load_corpus(args.only), fns, "corpus/qr", args.inplace))
+        summary.append(run_set(load_corpus(args.only), fns, "corpus/qr"))
     if args.synth:
         with tempfile.TemporaryDirectory() as tmp:
-            summary.append(run_set(synth_items(args.synth, tmp), fns, "synthetic", args.inplace))
+            summary.append(run_set(synth_items(args.synth, tmp), fns, "synthetic"))
     print()
     print("summary: " + " | ".join(summary))
     return 0

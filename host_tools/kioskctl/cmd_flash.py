@@ -2,6 +2,7 @@
 
     kioskctl flash --board esp32s3_eye --port /dev/ttyACM0 [--image FW.bin] [--font kiosk.fnt]
     kioskctl flash --board esp32s3_eye --port /dev/ttyACM0 --dry-run   # print the commands
+    kioskctl flash --board esp32s3_eye --port /dev/ttyACM0 --romfs     # read-only part as a ROMFS image
     kioskctl flash --board qemu_m7 [--frames DIR]                       # the emulated board
     kioskctl flash --board esp32s3_eye --stage-only --out DIR           # `make mpy`
 """
@@ -23,7 +24,10 @@ def register(sub):
     p.add_argument("--font", metavar="FNT", help="the CJK font file for /fonts/kiosk.fnt (kioskctl fonts build)")
     p.add_argument("--frames", metavar="DIR", help="qemu_m7: camera frames (*.pgm) for /rom/frames")
     p.add_argument("--out", metavar="DIR", help="staging folder (default build/dev/BOARD)")
-    p.add_argument("--romfs", metavar="IMG", help="qemu_m7: the image file written (default build/flash/qemu_m7.romfs)")
+    p.add_argument("--romfs", metavar="IMG", nargs="?", const="",
+                   help="ESP32: deploy modules, board module, font and Shift-JIS table as one ROMFS image "
+                        "(`mpremote romfs deploy`; needs an image with ROMFS and a romfs partition); "
+                        "IMG: the image file written (default build/flash/BOARD.romfs; qemu_m7 always uses ROMFS)")
     p.add_argument("--dry-run", action="store_true", help="print the commands an ESP32 flash runs, run nothing")
     p.add_argument("--stage-only", action="store_true", help="only build the device tree (.mpy for the board's arch)")
     p.set_defaults(func=cmd_flash)
@@ -50,15 +54,24 @@ def cmd_flash(args):
     print("staged %d files for %s in %s" % (len(digests), board, out), file=sys.stderr)
     if args.stage_only:
         return 0
+    default_rom = os.path.join(paths.REPO, "build", "flash", board + ".romfs")
     if board == "qemu_m7":
-        image = args.romfs or os.path.join(paths.REPO, "build", "flash", "qemu_m7.romfs")
+        image = args.romfs or default_rom
         count, hello = flash.deploy_qemu(out, digests, image)
         print("qemu_m7: %s verified (%d files); booted: HELLO from %s, firmware %s" % (
             image, count, hello["device"], hello["firmware"]))
         return 0
     if not args.port:
         raise KioskError("--port is needed for %s (e.g. /dev/ttyACM0)" % board)
-    cmds = flash.esp32_commands(board, args.port, out, digests, image=args.image)
+    rom = None
+    if args.romfs is not None:
+        rom = args.romfs or default_rom
+        if not rom.endswith(flash.ROMFS_SUFFIX):
+            raise KioskError("--romfs %s: the image file name must end in %s" % (rom, " or ".join(flash.ROMFS_SUFFIX)))
+        flash.build_romfs(out, rom)
+        print("ROMFS image %s: %d bytes, %d files" % (rom, os.path.getsize(rom), len(flash.rom_targets(digests))),
+              file=sys.stderr)
+    cmds = flash.esp32_commands(board, args.port, out, digests, image=args.image, romfs=rom)
     if args.dry_run:
         for argv in cmds:
             print(shlex.join(argv))

@@ -10,6 +10,14 @@ ESP32-S3 boards (a stock MicroPython image with the camera module):
   4. mpremote resets the board: the kiosk starts.
   The kiosk's main.py keeps the REPL closed: to re-flash a running kiosk,
   hold BOOT while it powers up (main.py then returns to the REPL).
+  With romfs (an image built with ROMFS enabled and a romfs partition), the
+  read-only part (compiled modules, board module, Shift-JIS table, font: all
+  but main.py/boot.py) goes as one ROMFS image built on the host
+  (`mpremote romfs deploy`, mounted at /rom, /rom/lib on sys.path);
+  littlefs keeps only main.py/boot.py and what the kiosk writes (/config
+  trust store and settings, /log, /crash). Verification covers both.
+The tools run from the venv beside sys.executable (`python -m esptool`,
+`python -m mpremote`, pinned in host_tools/requirements.lock).
 
 The emulated board (qemu_m7): its flash is the ROMFS image loaded at
 power-on, so "writing" it is building the image; the board is then powered
@@ -17,6 +25,7 @@ on with BOOT held and verified over the raw REPL (the same script), powered
 off, and booted for real: the kiosk must answer HELLO on its serial port.
 
     cmds = esp32_commands("esp32s3_eye", "/dev/ttyACM0", stage_dir, digests, image="fw.bin")
+    cmds = esp32_commands(..., romfs=build_romfs(stage_dir, "build/flash/esp32s3_eye.romfs"))
     run(cmds)                                    # each an argv list
     info = deploy_qemu(stage_dir, digests, "build/flash/qemu_m7.romfs")
 """
@@ -30,6 +39,7 @@ from kioskctl.errors import DeviceError, KioskError
 
 FLASH_BAUD = 460800
 VERIFY_OK = "KIOSK VERIFY OK"
+ROMFS_SUFFIX = (".romfs", ".img")  # what `mpremote romfs deploy` takes as an image file
 _ESPTOOL_OFFSET = {"esp32s3": "0x0"}  # where a merged MicroPython image goes
 
 
@@ -74,11 +84,49 @@ def prepare_script():
     )
 
 
-def esp32_commands(board, port, stage_dir, digests, image=None, baud=FLASH_BAUD, python=None):
-    """The argv lists that flash an ESP32 board, in order."""
+def rom_targets(digests):
+    """The staged files that go into the ROMFS image: everything but the entry points."""
+    return sorted(t for t in digests if t not in devbuild.ENTRY)
+
+
+def build_romfs(stage_dir, out):
+    """The ROMFS image of the staged tree's read-only part (its modules are
+    already .mpy for the board) at `out`, with mpremote's builder; returns out."""
+    import contextlib
+    import io
+    import shutil
+    import tempfile
+
+    from mpremote import romfs
+
+    with tempfile.TemporaryDirectory(prefix="kiosk-romfs-") as tmp:
+        tree = os.path.join(tmp, "rom")
+        top = os.path.abspath(stage_dir)
+        shutil.copytree(top, tree, ignore=lambda d, names: devbuild.ENTRY if os.path.abspath(d) == top else ())
+        with contextlib.redirect_stdout(io.StringIO()):  # the builder lists every file
+            image = romfs.make_romfs(tree, mpy_cross=False)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "wb") as f:
+        f.write(image)
+    return out
+
+
+def device_digests(digests, romfs=False):
+    """{device path without the leading "/": sha256}: with romfs the read-only part under rom/."""
+    if not romfs:
+        return dict(digests)
+    return {("rom/" + t if t not in devbuild.ENTRY else t): h for t, h in digests.items()}
+
+
+def esp32_commands(board, port, stage_dir, digests, image=None, baud=FLASH_BAUD, python=None, romfs=None):
+    """The argv lists that flash an ESP32 board, in order. romfs: a ROMFS
+    image of the read-only part (build_romfs); then only main.py and boot.py
+    are copied to littlefs."""
     chip = devbuild.BOARDS[board][1]
     if chip is None:
         raise KioskError("%s is not an ESP32 board" % board)
+    if romfs and not romfs.endswith(ROMFS_SUFFIX):
+        raise KioskError("a ROMFS image file name ends in %s (mpremote builds anything else as a folder)" % " or ".join(ROMFS_SUFFIX))
     py = python or sys.executable
     cmds = []
     if image:
@@ -86,11 +134,15 @@ def esp32_commands(board, port, stage_dir, digests, image=None, baud=FLASH_BAUD,
                      "write-flash", "-z", _ESPTOOL_OFFSET[chip], image])
     mp = [py, "-m", "mpremote", "connect", port]
     copy = mp + ["exec", prepare_script()]
-    for name in sorted(os.listdir(stage_dir)):
+    names = devbuild.ENTRY if romfs else os.listdir(stage_dir)
+    for name in sorted(names):
         src = os.path.join(stage_dir, name)
         copy += ["+", "fs", "cp", "-r", src, ":"] if os.path.isdir(src) else ["+", "fs", "cp", src, ":" + name]
     cmds.append(copy)
-    cmds.append(mp + ["exec", verify_script(digests)])
+    if romfs:
+        cmds.append(mp + ["romfs", "--partition", "0", "deploy", romfs])
+    # a new connection soft-resets the board: /rom is mounted again before the check
+    cmds.append(mp + ["exec", verify_script(device_digests(digests, bool(romfs)))])
     cmds.append(mp + ["reset"])
     return cmds
 
@@ -119,7 +171,10 @@ def run(cmds, runner=None, log=None):
         out = (proc.stdout or "") + (proc.stderr or "")
         if proc.returncode != 0:
             hint = ""
-            if "mpremote" in argv:
+            if "romfs" in argv:
+                hint = (" (the MicroPython image needs ROMFS enabled and a romfs partition large enough"
+                        " for the image: docs/boards.md; or flash without --romfs)")
+            elif "mpremote" in argv:
                 hint = " (a running kiosk keeps the REPL closed: hold BOOT while it powers up, then flash again)"
             raise DeviceError("%s failed (exit %d): %s%s" % (argv[2], proc.returncode, out.strip()[-400:], hint))
         outputs.append(out)

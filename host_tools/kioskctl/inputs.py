@@ -21,19 +21,6 @@ def read(path, what="file", limit=1 << 26):
     return data
 
 
-def trust_store(path):
-    """The bytes of a whole, well-formed KTS1 trust store."""
-    from kioskctl import trust
-    from kioskctl.errors import KioskError
-
-    data = read(path, "trust store")
-    try:
-        trust.load(data)
-    except KioskError as exc:
-        raise UsageError("%s: %s" % (path, exc))
-    return data
-
-
 def json_map(path, what):
     data = read(path, what, 1 << 20)
     try:

@@ -48,7 +48,7 @@ def connect(url, user, password, ca=None, timeout=10.0):
     import paho.mqtt.client as mqtt
 
     from kioskctl import fw  # noqa: F401 - puts the firmware on the path
-    from kiosk.uplink import parse_url  # the kiosk's own URL rule
+    from kiosk.config.schema import parse_url  # the kiosk's own URL rule
 
     try:
         host, port, tls = parse_url(url)

@@ -21,7 +21,6 @@ from kioskctl.errors import KioskError
 def register(sub):
     p = sub.add_parser("decode", help="decode QR codes in images with the firmware decoder")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PGM (P5) or any image pillow reads")
-    p.add_argument("--inplace", action="store_true", help="binarize frames in place (the small-heap kiosk path)")
     p.add_argument("--heapsize", default=None, help="MicroPython heap size (default 32M: many frame sizes in one process)")
     p.add_argument("--budget-ms", type=int, default=None,
                    help="give up on an image after this long (default: the firmware's 2000 ms)")
@@ -73,7 +72,7 @@ def format_payload(data):
     return text
 
 
-def decode_files(images, heapsize=None, inplace=False, budget_ms=None):
+def decode_files(images, heapsize=None, budget_ms=None):
     """Yield (image, [payload bytes], time_ms or None, error or None)."""
     results = [[p, [], None, None] for p in images]
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,7 +88,7 @@ def decode_files(images, heapsize=None, inplace=False, budget_ms=None):
         if not pgms:
             return results
         script = os.path.join(paths.FIRMWARE, "kiosk", "qr", "cli.py")
-        args = (["--inplace"] if inplace else []) + (["--budget-ms", budget_ms] if budget_ms else []) + pgms
+        args = (["--budget-ms", budget_ms] if budget_ms else []) + pgms
         proc = mp.run(script, args, heapsize=heapsize or "32M", timeout=60 + 30 * len(pgms), check=False)
     out = proc.stdout.decode("utf-8", "replace").splitlines()
     cur = None
@@ -115,7 +114,7 @@ def decode_files(images, heapsize=None, inplace=False, budget_ms=None):
 
 
 def run(args):
-    results = decode_files(args.images, args.heapsize, args.inplace, args.budget_ms)
+    results = decode_files(args.images, args.heapsize, args.budget_ms)
     status = 0
     for image, payloads, ms, err in results:
         if err is not None:

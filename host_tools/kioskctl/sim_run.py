@@ -66,6 +66,7 @@ def default_fonts():
 
 def options(args, staged):
     from kioskctl import inputs
+    from kioskctl.trust import read_store
     from kioskctl.timeutil import parse_instant
 
     opts = {"inputs": staged, "serve": bool(args.pty or args.watch), "watch": bool(args.watch)}
@@ -89,7 +90,7 @@ def options(args, staged):
                   "the built-in ASCII font (English only)" % (fonts, fonts), file=sys.stderr)
     install = {}
     if args.trust:
-        inputs.trust_store(args.trust)
+        read_store(args.trust)
     for key in ("policy", "device"):
         if getattr(args, key):
             inputs.json_map(getattr(args, key), key)

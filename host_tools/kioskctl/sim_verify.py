@@ -25,8 +25,9 @@ def verify_batch(trust, requests, policy=None, revoked=None, operator_point=None
     from kioskctl import mp, paths
 
     from kioskctl import inputs
+    from kioskctl.trust import read_store
 
-    inputs.trust_store(trust)
+    read_store(trust)
     if policy:
         inputs.json_map(policy, "policy")
     script = os.path.join(paths.BOARD, "sim", "run_verify.py")

@@ -102,6 +102,19 @@ def build(entries, iat=None):
     return MAGIC + len(header).to_bytes(4, "big") + header + bytes(blob)
 
 
+def read_store(path):
+    """The bytes of a whole, well-formed KTS1 trust store file (UsageError names the file)."""
+    from kioskctl import inputs
+    from kioskctl.errors import UsageError
+
+    data = inputs.read(path, "trust store")
+    try:
+        load(data)
+    except KioskError as exc:
+        raise UsageError("%s: %s" % (path, exc))
+    return data
+
+
 def load(data):
     """Header dict of a trust store; entries get "tab" back as bytes."""
     if data[:4] != MAGIC or len(data) < 8:

@@ -39,7 +39,7 @@ def test_bad_arguments_never_raise():
     eq(qr.decode(bytearray(100 * 100), "100", 100), [])
     eq(qr.decode(bytearray(100 * 100), 100.0, 100), [])
     eq(qr.decode(12345, 100, 100), [])
-    eq(qr.decode(bytes(100 * 100), 100, 100, inplace=True), [])  # read-only frame
+    eq(qr.decode(bytes(100 * 100), 100, 100), [])  # read-only frame: only read
     eq(qr.decode(bytearray(40 * 40), 1 << 40, 1 << 40), [])
 
 

@@ -28,6 +28,7 @@ _RETRY_MS = const(1000)
 _COUNT_BACK = const(4096)  # records read at boot for today's counts
 _SAFE_AFTER = const(3)  # crashes in a row (no stable run between) before safe mode
 _SAFE_POLL_MS = const(10)
+_ROM_FONTS = "/rom/fonts"  # the ROMFS image's font folder (kioskctl flash --romfs)
 _FAULTS = {_bundle.EXPIRED: "trust_expired", _bundle.GRACE: "trust_grace"}
 
 
@@ -77,7 +78,7 @@ class App:
         if lcd is not None:
             from kiosk.ui import Ui
 
-            self.ui = Ui(lcd, font_dir or self.root + "/fonts", self.cfg.lang)  # lang checked by kiosk.config
+            self.ui = Ui(lcd, font_dir or fonts_dir(self.root), self.cfg.lang)  # lang checked by kiosk.config
         self.feedback = None
         led, buzzer = board.get_led(), board.get_buzzer()
         if led is not None or buzzer is not None:
@@ -301,6 +302,16 @@ class App:
             t.cancel()
 
 
+def fonts_dir(root):
+    """Where the CJK font is: /rom/fonts when the ROMFS image carries it
+    (`kioskctl flash --romfs`), else the filesystem's /fonts."""
+    try:
+        os.stat(_ROM_FONTS + "/kiosk.fnt")
+        return _ROM_FONTS
+    except OSError:
+        return root + "/fonts"
+
+
 def _remove_tree(path, last=None):
     """Delete everything under path (files and folders), `last` at the end."""
     names = [n for n in os.listdir(path) if n != last]
@@ -372,7 +383,7 @@ def safe_mode(board, ring, rounds=None):
         if lcd is not None:
             from kiosk.ui import Ui
 
-            Ui(lcd, root + "/fonts", "en").fault("safe_mode", ring.last())
+            Ui(lcd, fonts_dir(root), "en").fault("safe_mode", ring.last())
     except Exception:  # noqa: BLE001
         pass
     try:

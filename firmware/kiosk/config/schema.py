@@ -104,11 +104,21 @@ def check_wifi(w):
     return {"ssid": w["ssid"], "password": pw}
 
 
+def parse_url(url):
+    """(host, port, tls) of mqtt://host:port or mqtts://host:port."""
+    for scheme, port, tls in (("mqtt://", 1883, False), ("mqtts://", 8883, True)):
+        if url.startswith(scheme):
+            rest = url[len(scheme):].rstrip("/")
+            host, _, p = rest.partition(":")
+            if not host or (p and not p.isdigit()):
+                break
+            return host, int(p) if p else port, tls
+    raise ValueError("broker must be mqtt://HOST:PORT or mqtts://HOST:PORT, not %r" % url)
+
+
 def check_broker(b):
     """broker.json: the uplink's broker URL, its MQTT login (write-only
     password) and, for mqtts, the CA certificate (DER, hex) to check it by."""
-    from kiosk.uplink import parse_url
-
     if not isinstance(b, dict) or not isinstance(b.get("url"), str) or len(b["url"]) > 128:
         raise _bad("broker needs a url")
     try:

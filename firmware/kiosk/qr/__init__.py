@@ -9,19 +9,18 @@ bytearray or memoryview, row-major) and returns a list of Symbol with
 `data` (payload bytes), `raw` (segment bytes before any charset
 conversion), `version` (1..40), `ec` ("L"/"M"/"Q"/"H"), `mask`, `corners`
 (four (x, y) image points: top-left, top-right, bottom-right, bottom-left of
-the symbol), `mirrored` and `inverted`. It never raises;
-with inplace=True the frame (a bytearray) is overwritten by its binarized
-image, which saves a frame-sized buffer on small heaps; a frame with no
-readable code gives []. See docs/qr-decoder.md.
+the symbol), `mirrored` and `inverted`. It never raises and
+only reads the frame (the binarized image is a separate 1-bit-a-pixel
+buffer, w*h/8 bytes); a frame with no readable code gives []. See docs/qr-decoder.md.
 """
 
 from kiosk.qr.errors import QRError  # noqa: F401
 
 
-def decode(buf, width, height, inplace=False):
+def decode(buf, width, height):
     from kiosk.qr import decoder
 
-    return decoder.decode(buf, width, height, inplace)
+    return decoder.decode(buf, width, height)
 
 
 def fault():

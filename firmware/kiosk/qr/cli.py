@@ -1,6 +1,6 @@
 """Unix-port driver for `kioskctl sim decode`: decode PGM files in one process.
 
-    micropython kiosk/qr/cli.py [--inplace] [--budget-ms N] IMAGE.pgm...   (MICROPYPATH from kioskctl.mp)
+    micropython kiosk/qr/cli.py [--budget-ms N] IMAGE.pgm...   (MICROPYPATH from kioskctl.mp)
 
 For each image it prints `IMG <index>`, then `SYM <hex of data>` per decoded
 symbol, then `TIME_MS <ms>` (the decode alone, timed inside MicroPython), or
@@ -21,12 +21,8 @@ def _hex(b):
 
 
 def main(paths):
-    inplace = False
     while paths and paths[0].startswith("--"):
-        if paths[0] == "--inplace":  # binarize in place, as the kiosk does
-            inplace = True
-            paths = paths[1:]
-        elif paths[0] == "--budget-ms" and len(paths) > 1:
+        if paths[0] == "--budget-ms" and len(paths) > 1:
             decoder.BUDGET_MS = int(paths[1])
             paths = paths[2:]
         else:
@@ -43,7 +39,7 @@ def main(paths):
             continue
         gc.collect()
         t0 = time.ticks_us()
-        syms = decoder.decode(buf, w, h, inplace)
+        syms = decoder.decode(buf, w, h)
         dt = time.ticks_diff(time.ticks_us(), t0)
         for s in syms:
             print("SYM", _hex(s.data))

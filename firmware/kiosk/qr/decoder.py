@@ -9,6 +9,7 @@ symbols), with a few module counts and with/without the alignment pattern.
 A time budget bounds the work on hostile frames.
 """
 
+import gc
 import time
 
 from micropython import const
@@ -25,6 +26,11 @@ _MAX_CLIMB = const(96)
 _CLIMB_PCT = const(36)
 _MAX_TEMPLATES = const(4)
 _BOX_DIM = const(45)
+# Buffers for symbols up to this module count (version 10) are allocated
+# with the decoder, before a decode scatters its small objects over the heap
+# (a larger symbol grows them): in a small heap a few KB allocated mid-decode
+# may find no free run long enough although the heap has tens of KB free.
+_PREALLOC_DIM = const(57)
 
 
 class Symbol:
@@ -51,45 +57,69 @@ class Symbol:
 BUDGET_MS = 2000
 
 
+def _copy(b):
+    return bytes(memoryview(b)) if isinstance(b, (bytes, bytearray)) else b
+
+
+def _compact(syms):
+    """The symbols again, copied after a collection: the copies go to the
+    lowest free holes, and the originals (made wherever the decode's
+    garbage left room) no longer split the free heap into pieces too small
+    for the verdict's buffers. Always done: a collection costs less than
+    asking how much is free (gc.mem_free() walks every heap block; 6.5 M
+    instructions on a 2.5 MB heap of the 32-bit board)."""
+    gc.collect()
+    out = []
+    for s in syms:
+        corners = [(x * 1.0, y * 1.0) for x, y in s.corners]
+        out.append(Symbol(_copy(s.data), _copy(s.raw), s.version, s.ec, s.mask, corners, s.mirrored, s.inverted, s.fixed))
+    return out
+
+
 class Decoder:
-    def __init__(self, width, height, budget_ms=None, inplace=False):
+    def __init__(self, width, height, budget_ms=None):
         self.w = width
         self.h = height
-        self.inplace = inplace
         self.budget = budget_ms
-        self.bin = Binarizer(width, height, inplace)
+        self.bin = Binarizer(width, height)
         self.finder = FinderScanner(width, height)
-        self.sampler = Sampler(width, height)
+        self.sampler = Sampler(width, height, _PREALLOC_DIM)
         self._tmpl = {}
+        # the templates' memory, one slot per cached version
+        self._slots = [bytearray(_PREALLOC_DIM * _PREALLOC_DIM) for _ in range(_MAX_TEMPLATES)]
+        self._work = bytearray(2 * _PREALLOC_DIM * _PREALLOC_DIM)  # codewords' function and mask tables
         self._fmt = None
 
     def decode(self, frame):
         budget = self.budget if self.budget is not None else BUDGET_MS
         self.deadline = time.ticks_add(time.ticks_ms(), budget)
         try:
-            return self._decode(frame)
+            out = self._decode(frame)
+            self._refined = None
+            self._fmt = None
+            return _compact(out) if out else out
         finally:
             self.sampler.gray = None  # drop the reference to the frame
+            # and this decode's small objects, which would split the free
+            # heap the verdict needs in one piece (e.g. the inflate buffer)
+            self._refined = None
+            self._fmt = None
 
     def _decode(self, frame):
         out = []
         most = 0
-        # dark-on-light, then light-on-dark: from the negative when the frame
-        # is still there, else the same binary image with dark = 0
-        passes = ((False, False, 1), (False, False, 0)) if self.inplace else ((False, False, 1), (False, True, 1))
-        for low, inv, dark in passes:
-            if dark:
-                img = self.bin.run(frame, low, inv)
-                if not self.inplace:
-                    self.sampler.gray = (frame, self.bin.blocks, self.bin.bw, self.bin.nb, 255 if inv else 0)
-            centers = self.finder.find(img, dark)
+        # dark-on-light, then light-on-dark (from the negative)
+        for inv in (False, True):
+            img = self.bin.run(frame, False, inv)
+            self.sampler.gray = (frame, self.bin.blocks, self.bin.bw, self.bin.nb, 255 if inv else 0)
+            centers = self.finder.find(img, 1)
             most = max(most, len(centers))
             if len(centers) >= 3:
-                self._decode_centers(img, dark, centers, out, inv or dark == 0)
+                self._decode_centers(img, 1, centers, out, inv)
             if out:
                 return out
         # too few finder candidates: maybe a faint (low-contrast) code
-        if most < 3 and not self.inplace:
+        if most < 3:
             for inv in (False, True):
                 img = self.bin.run(frame, True, inv)
                 self.sampler.gray = (frame, self.bin.blocks, self.bin.bw, self.bin.nb, 255 if inv else 0)
@@ -157,8 +187,13 @@ class Decoder:
         if t is None:
             if len(self._tmpl) >= _MAX_TEMPLATES:
                 self._tmpl.clear()
-            tm = V.function_template(ver)
-            t = (tm, len(tm) - tm.count(b"\x02"))
+            n = V.dimension(ver) ** 2
+            slot = len(self._tmpl)
+            if len(self._slots[slot]) < n:  # a symbol above _PREALLOC_DIM
+                self._slots[slot] = b""
+                self._slots[slot] = bytearray(n)
+            tm = memoryview(V.function_template(ver, self._slots[slot]))[:n]
+            t = (tm, V.count_not(tm, n, 2))
             self._tmpl[ver] = t
         return t
 
@@ -195,7 +230,10 @@ class Decoder:
             fmts.append((best[0], best[1]))
         for level, mask in fmts:
             try:
-                data, fixed = codewords.extract(g, ver, level, mask)
+                if len(self._work) < 2 * dim * dim:
+                    self._work = b""  # freed first (no None left behind if the next allocation fails)
+                    self._work = bytearray(2 * dim * dim)
+                data, fixed = codewords.extract(g, ver, level, mask, self._work)
                 text, raw = segments.parse(data, ver)
                 break
             except QRError:
@@ -228,8 +266,10 @@ class Decoder:
                 xi = int(x)
                 yi = int(y)
                 bit = 0
-                if 0 <= xi < w and 0 <= yi < h and img[yi * w + xi] == dark:
-                    bit = 1
+                if 0 <= xi < w and 0 <= yi < h:
+                    o = yi * w + xi  # the bit image's pixel, inline (a hot loop)
+                    if (img[o >> 3] >> (o & 7)) & 1 == dark:
+                        bit = 1
                 v = (v << 1) | bit
             bits.append(v)
         try:
@@ -437,18 +477,15 @@ stats = {"decodes": 0, FAULT_MEMORY: 0, FAULT_ERROR: 0}
 last_fault = None
 
 
-def decode(buf, width, height, inplace=False):
+def decode(buf, width, height):
     """Decode every QR symbol in an 8-bit grayscale frame; never raises.
-
-    inplace=True overwrites the frame with its binarized image (0/1) instead
-    of allocating a second frame-sized buffer (for small heaps). When it
-    returns [] because it ran out of memory (or failed), `last_fault` says
+    The frame is only read. When it returns [] because it ran out of memory (or failed), `last_fault` says
     so and `stats` counts it."""
     global last_fault
     stats["decodes"] += 1
     last_fault = None
     try:
-        return _decode(buf, width, height, inplace)
+        return _decode(buf, width, height)
     except MemoryError:
         last_fault = FAULT_MEMORY
     except Exception:
@@ -457,7 +494,7 @@ def decode(buf, width, height, inplace=False):
     return []
 
 
-def _decode(buf, width, height, inplace):
+def _decode(buf, width, height):
     if not isinstance(width, int) or not isinstance(height, int):
         return []
     if width < _MIN_SIDE or height < _MIN_SIDE or width > 8192 or height > 8192:
@@ -468,11 +505,9 @@ def _decode(buf, width, height, inplace):
     except TypeError:  # not a buffer: nothing to read, not a fault
         return []
     d = _cache[0]
-    if inplace and not isinstance(buf, bytearray):
-        return []
-    if d is None or d.w != width or d.h != height or d.inplace != inplace:
+    if d is None or d.w != width or d.h != height:
         _cache[0] = None
         d = None
-        d = Decoder(width, height, inplace=inplace)
+        d = Decoder(width, height)
         _cache[0] = d
     return d.decode(buf)

@@ -24,7 +24,7 @@ _REFINE = const(8)
 
 
 @micropython.viper
-def _scan(img: ptr8, hits: ptr32, prm: ptr32) -> int:
+def _scan(img: ptr8, hits: ptr16, prm: ptr32) -> int:
     # prm: w, h, y0, ystep, dark, maxhits
     w = int(prm[0])
     h = int(prm[1])
@@ -33,25 +33,34 @@ def _scan(img: ptr8, hits: ptr32, prm: ptr32) -> int:
     dark = int(prm[4])
     maxh = int(prm[5])
     n = 0
+    flip = 1 - dark  # d = pixel bit ^ flip: 1 on the `dark` polarity
     while y < h:
-        o = y * w
+        p = y * w  # the pixel's bit number in the image
         r0 = 0
         r1 = 0
         r2 = 0
         r3 = 0
         r4 = 0
         nr = 0
-        cur = 0
-        if int(img[o]) == dark:
-            cur = 1
+        byte = int(img[p >> 3])
+        cur = ((byte >> (p & 7)) & 1) ^ flip
+        # a whole byte (8 pixels) of the current colour only lengthens the run
+        same = 0
+        if (cur ^ flip) == 1:
+            same = 255
         run = 0
         x = 0
         while x <= w:
             d = 1 - cur
             if x < w:
-                d = 0
-                if int(img[o + x]) == dark:
-                    d = 1
+                if (p & 7) == 0:
+                    byte = int(img[p >> 3])
+                    if byte == same and x + 8 <= w:
+                        run += 8
+                        x += 8
+                        p += 8
+                        continue
+                d = ((byte >> (p & 7)) & 1) ^ flip
             if d == cur:
                 run += 1
             else:
@@ -98,8 +107,12 @@ def _scan(img: ptr8, hits: ptr32, prm: ptr32) -> int:
                             hits[k + 2] = t
                             n += 1
                 cur = d
+                same = 0
+                if (cur ^ flip) == 1:
+                    same = 255
                 run = 1
             x += 1
+            p += 1
         y += ystep
     return n
 
@@ -117,7 +130,7 @@ def _cross(img: ptr8, prm: ptr32) -> int:
     maxr = int(prm[7])
     if cx < 0 or cy < 0 or cx >= w or cy >= h:
         return 0
-    if int(img[cy * w + cx]) != dark:
+    if ((int(img[(cy * w + cx) >> 3]) >> ((cy * w + cx) & 7)) & 1) != dark:
         return 0
     # backwards: centre dark, light, dark
     c2 = 0
@@ -125,33 +138,33 @@ def _cross(img: ptr8, prm: ptr32) -> int:
     c0 = 0
     x = cx
     y = cy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) == dark and c2 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) == dark and c2 <= maxr:
         c2 += 1
         x -= dx
         y -= dy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) != dark and c1 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) != dark and c1 <= maxr:
         c1 += 1
         x -= dx
         y -= dy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) == dark and c0 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) == dark and c0 <= maxr:
         c0 += 1
         x -= dx
         y -= dy
     back = c2
     x = cx + dx
     y = cy + dy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) == dark and c2 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) == dark and c2 <= maxr:
         c2 += 1
         x += dx
         y += dy
     fwd = c2 - back
     c3 = 0
     c4 = 0
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) != dark and c3 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) != dark and c3 <= maxr:
         c3 += 1
         x += dx
         y += dy
-    while x >= 0 and y >= 0 and x < w and y < h and int(img[y * w + x]) == dark and c4 <= maxr:
+    while x >= 0 and y >= 0 and x < w and y < h and ((int(img[(y * w + x) >> 3]) >> ((y * w + x) & 7)) & 1) == dark and c4 <= maxr:
         c4 += 1
         x += dx
         y += dy
@@ -213,7 +226,9 @@ class FinderScanner:
     def __init__(self, width, height):
         self.w = width
         self.h = height
-        self.hits = array.array("i", bytes(4 * 3 * _MAX_HITS))
+        # (2 * centre x, y, run total) per hit, 16 bits each (frames up to
+        # 8192 wide): one 6 KB bytearray, no temporary copy to allocate
+        self.hits = bytearray(2 * 3 * _MAX_HITS)
         self.prm = array.array("i", bytes(4 * 10))
 
     def cross(self, img, x, y, dx, dy, dark, maxrun):
@@ -242,9 +257,10 @@ class FinderScanner:
         hits = self.hits
         centers = []
         for i in range(n):
-            hx = hits[3 * i] * 0.5
-            hy = hits[3 * i + 1]
-            ht = hits[3 * i + 2]
+            k = 6 * i  # three little-endian 16-bit values
+            hx = (hits[k] | hits[k + 1] << 8) * 0.5
+            hy = hits[k + 2] | hits[k + 3] << 8
+            ht = hits[k + 4] | hits[k + 5] << 8
             hms = ht / 7.0
             near = None
             for c in centers:

@@ -33,56 +33,103 @@ def _dist(p, q):
 
 
 def triples(centers):
+    """The best _MAX_TRIPLES triples (a, b, c) of the _MAX_CANDIDATES most
+    confirmed centres, best first (ties in the order met)."""
     cs = sorted(centers, key=lambda c: -c.count)[:_MAX_CANDIDATES]
-    out = []
     n = len(cs)
+    # the pairwise distances once (not five square roots a triple), the
+    # pair i < j at row(i) + j with row(i) = i * (2n - i - 3) / 2 - 1
+    dist = [0.0] * (n * (n - 1) // 2)
+    k = 0
     for i in range(n):
         for j in range(i + 1, n):
+            dist[k] = _dist(cs[i], cs[j])
+            k += 1
+    # Only the best are kept while ranking, as parallel lists of scores and
+    # small-int keys (corner << 8 | b << 4 | c): the ranking allocates no
+    # tuples, whose multi-block allocations are slow on a fragmented heap
+    # (each scans the free holes from the first one), and no list of every
+    # candidate (up to 560) stays live between its float garbage.
+    scores = []
+    keys = []
+    for i in range(n):
+        p = cs[i]
+        ri = i * (2 * n - i - 3) // 2 - 1
+        for j in range(i + 1, n):
+            q = cs[j]
+            dpq = dist[ri + j]
+            rj = j * (2 * n - j - 3) // 2 - 1
             for k in range(j + 1, n):
-                t = _rank(cs[i], cs[j], cs[k])
-                if t is not None:
-                    out.append(t)
-    out.sort(key=lambda t: t[0])
-    return [t[1] for t in out[:_MAX_TRIPLES]]
-
-
-def _rank(p, q, r):
-    dpq = _dist(p, q)
-    dpr = _dist(p, r)
-    dqr = _dist(q, r)
-    # the corner is opposite the longest side
-    if dqr >= dpq and dqr >= dpr:
-        a, b, c = p, q, r
-    elif dpr >= dpq:
-        a, b, c = q, p, r
-    else:
-        a, b, c = r, p, q
-    d1 = _dist(a, b)
-    d2 = _dist(a, c)
-    if d1 < 1 or d2 < 1:
-        return None
-    mss = (a.ms, b.ms, c.ms)
-    msr = max(mss) / min(mss)
-    if msr > 2.5:
-        return None
-    lr = max(d1, d2) / min(d1, d2)
-    if lr > 2.0:
-        return None
-    ux = b.x - a.x
-    uy = b.y - a.y
-    vx = c.x - a.x
-    vy = c.y - a.y
-    cos = (ux * vx + uy * vy) / (d1 * d2)
-    if abs(cos) > 0.85:
-        return None
-    ms = (a.ms + b.ms + c.ms) / 3
-    est = (d1 + d2) / 2 / ms + 7
-    if est < 15 or est > 190:
-        return None
-    if ux * vy - uy * vx < 0:
-        b, c = c, b
-    score = abs(cos) + (lr - 1) + (msr - 1) * 0.5 - min(a.count, b.count, c.count) * 0.01
-    return score, (a, b, c)
+                r = cs[k]
+                # equal module sizes (the same whichever is the corner)
+                lo = hi = p.ms
+                m = q.ms
+                if m < lo:
+                    lo = m
+                elif m > hi:
+                    hi = m
+                m = r.ms
+                if m < lo:
+                    lo = m
+                elif m > hi:
+                    hi = m
+                msr = hi / lo
+                if msr > 2.5:
+                    continue
+                dpr = dist[ri + k]
+                dqr = dist[rj + k]
+                # the corner is opposite the longest side (one name at a
+                # time: a 5-name unpacking would allocate a tuple)
+                if dqr >= dpq and dqr >= dpr:
+                    ia = i
+                    ib = j
+                    ic = k
+                    d1 = dpq
+                    d2 = dpr
+                elif dpr >= dpq:
+                    ia = j
+                    ib = i
+                    ic = k
+                    d1 = dpq
+                    d2 = dqr
+                else:
+                    ia = k
+                    ib = i
+                    ic = j
+                    d1 = dpr
+                    d2 = dqr
+                if d1 < 1 or d2 < 1:
+                    continue
+                lr = d1 / d2 if d1 >= d2 else d2 / d1
+                if lr > 2.0:
+                    continue
+                a = cs[ia]
+                b = cs[ib]
+                c = cs[ic]
+                ux = b.x - a.x
+                uy = b.y - a.y
+                vx = c.x - a.x
+                vy = c.y - a.y
+                cos = abs((ux * vx + uy * vy) / (d1 * d2))
+                if cos > 0.85:
+                    continue
+                est = (d1 + d2) / 2 / ((a.ms + b.ms + c.ms) / 3) + 7
+                if est < 15 or est > 190:
+                    continue
+                if ux * vy - uy * vx < 0:
+                    ib, ic = ic, ib
+                score = cos + (lr - 1) + (msr - 1) * 0.5 - min(a.count, b.count, c.count) * 0.01
+                m = len(scores)
+                if m >= _MAX_TRIPLES and score >= scores[m - 1]:
+                    continue
+                while m > 0 and scores[m - 1] > score:
+                    m -= 1
+                scores.insert(m, score)
+                keys.insert(m, ia << 8 | ib << 4 | ic)
+                if len(scores) > _MAX_TRIPLES:
+                    scores.pop()
+                    keys.pop()
+    return [(cs[t >> 8], cs[(t >> 4) & 15], cs[t & 15]) for t in keys]
 
 
 def timing_dimension(sampler, img, dark, a, b, c):

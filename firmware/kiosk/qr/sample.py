@@ -85,7 +85,7 @@ def _grid(img: ptr8, out: ptr8, prm: ptr32, thr: ptr8) -> int:
                 py = Y // W
                 if px >= 0 and py >= 0 and px < w and py < h:
                     if mode == 0:
-                        if int(img[py * w + px]) == dark:
+                        if ((int(img[(py * w + px) >> 3]) >> ((py * w + px) & 7)) & 1) == dark:
                             v = 1
                     else:
                         g = int(img[py * w + px])
@@ -168,7 +168,7 @@ def _search(img: ptr8, prm: ptr32) -> int:
                     py = (cy + i * uy + j * vy) >> 8
                     if px >= 0 and py >= 0 and px < w and py < h:
                         d = 0
-                        if int(img[py * w + px]) == dark:
+                        if ((int(img[(py * w + px) >> 3]) >> ((py * w + px) & 7)) & 1) == dark:
                             d = 1
                         if m == half - 1:
                             if d == 0:
@@ -214,7 +214,7 @@ def _runs(img: ptr8, prm: ptr32) -> int:
         py = y >> 8
         d = 0
         if px >= 0 and py >= 0 and px < w and py < h:
-            if int(img[py * w + px]) == dark:
+            if ((int(img[(py * w + px) >> 3]) >> ((py * w + px) & 7)) & 1) == dark:
                 d = 1
         if d == 1 and prev == 0:
             runs += 1
@@ -245,7 +245,7 @@ def _edge(img: ptr8, prm: ptr32) -> int:
         py = y >> 8
         d = 0
         if px >= 0 and py >= 0 and px < w and py < h:
-            if int(img[py * w + px]) == dark:
+            if ((int(img[(py * w + px) >> 3]) >> ((py * w + px) & 7)) & 1) == dark:
                 d = 1
         if state == 0 and d == 0:
             state = 1
@@ -279,19 +279,21 @@ def mismatch(g, t):
 
 
 class Sampler:
-    def __init__(self, width, height):
+    def __init__(self, width, height, dim=0):
         self.w = width
         self.h = height
         self.prm = array.array("i", bytes(4 * 22))
         self.gray = None  # (frame, thresholds, bw, nb, inv) for grey sampling
-        self.out = bytearray(0)
+        # grids up to dim x dim without allocating during a decode (grown
+        # when a larger one is sampled)
+        self.out = bytearray(dim * dim)
 
     def grid(self, img, H, dim, dark):
         """Sample dim x dim modules; return (grid memoryview, missed count)."""
         if dim > _MAX_DIM:
             return memoryview(self.out)[:0], dim * dim
         if len(self.out) < dim * dim:
-            self.out = None
+            self.out = b""  # freed first (no None left behind if the next allocation fails)
             self.out = bytearray(dim * dim)
         miss = self._cell(img, H, dim, dark, 0, dim, 0, dim)
         return memoryview(self.out)[: dim * dim], miss
@@ -301,7 +303,7 @@ class Sampler:
         if dim > _MAX_DIM:
             return memoryview(self.out)[:0], dim * dim
         if len(self.out) < dim * dim:
-            self.out = None
+            self.out = b""  # freed first (no None left behind if the next allocation fails)
             self.out = bytearray(dim * dim)
         miss = 0
         for H, r0, r1, c0, c1 in cells:

@@ -10,6 +10,7 @@ information (18 bits, BCH(18,6), versions 7 to 40) are decoded by nearest
 valid code word, accepting at most 3 bit errors.
 """
 
+import micropython
 from micropython import const
 
 from kiosk.qr.errors import QRError
@@ -136,10 +137,35 @@ def decode_version(bits_a, bits_b):
     return best + 7
 
 
-def function_mask(version):
-    """bytearray dim*dim, 1 where a module is a function pattern."""
+@micropython.viper
+def fill(buf: ptr8, n: int, v: int):
+    """Set the first n bytes of buf to v."""
+    i = 0
+    while i < n:
+        buf[i] = v
+        i += 1
+
+
+@micropython.viper
+def count_not(buf: ptr8, n: int, v: int) -> int:
+    """How many of the first n bytes of buf are not v."""
+    c = 0
+    i = 0
+    while i < n:
+        if int(buf[i]) != v:
+            c += 1
+        i += 1
+    return c
+
+
+def function_mask(version, m=None):
+    """dim*dim bytes, 1 where a module is a function pattern: a new
+    bytearray, or written over the first dim*dim bytes of `m`."""
     dim = dimension(version)
-    m = bytearray(dim * dim)
+    if m is None:
+        m = bytearray(dim * dim)
+    else:
+        fill(m, dim * dim, 0)
 
     def rect(x0, y0, w, h):
         for y in range(y0, y0 + h):
@@ -203,12 +229,15 @@ def read_version_bits(grid, dim):
     return a, b
 
 
-def function_template(version):
-    """bytearray dim*dim: the known value (0 light, 1 dark) of every finder,
+def function_template(version, t=None):
+    """dim*dim bytes: the known value (0 light, 1 dark) of every finder,
     separator, timing, alignment and dark module; 2 where the module carries
-    data, format or version information."""
+    data, format or version information. A new bytearray, or written over
+    the first dim*dim bytes of `t`."""
     dim = dimension(version)
-    t = bytearray(b"\x02" * (dim * dim))
+    if t is None:
+        t = bytearray(dim * dim)
+    fill(t, dim * dim, 2)
 
     def finder(x0, y0):
         for y in range(-1, 8):

@@ -43,18 +43,6 @@ _USED_LEN = const(20)  # 16-byte hash + u32BE time
 _ACK_QUEUE = const(4)
 
 
-def parse_url(url):
-    """(host, port, tls) of mqtt://host:port or mqtts://host:port."""
-    for scheme, port, tls in (("mqtt://", 1883, False), ("mqtts://", 8883, True)):
-        if url.startswith(scheme):
-            rest = url[len(scheme):].rstrip("/")
-            host, _, p = rest.partition(":")
-            if not host or (p and not p.isdigit()):
-                break
-            return host, int(p) if p else port, tls
-    raise ValueError("broker must be mqtt://HOST:PORT or mqtts://HOST:PORT, not %r" % url)
-
-
 def batch(dev, log_id, buf, n):
     """KUP1 payload of the first n records in buf."""
     from kiosk.records import SIZE
@@ -78,6 +66,7 @@ class Uplink:
     def __init__(self, get_log, dev, venue, broker, ack_keys, net=None, wifi=None, fw="",
                  bundle_seq=None, on_trust=None, on_used=None, ahead=1500, resend_ms=15000, ack_every_ms=2000,
                  status_ms=60000, status_min_ms=10000, timeout_ms=5000, keepalive_s=30):
+        from kiosk.config.schema import parse_url
         from kiosk.records import SIZE
 
         self.get_log = get_log
