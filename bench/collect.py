@@ -5,8 +5,8 @@
 
 All on 127.0.0.1, one run: a real Mosquitto (tests/support/broker.py), a real
 PostgreSQL in a temporary directory (tests/support/postgres.py), the real
-`kioskctl collect --workers N --ack-key` (commit, then a signed ACK per
-batch), and CPython kiosks (two publisher processes, each a selector loop
+`kioskctl collect --workers N --ack-key` (N worker processes; group commit,
+then a signed ACK per (device, log) per group), and CPython kiosks (two publisher processes, each a selector loop
 over its share of the kiosks' MQTT connections: CONNECT, then KUP1 batches
 at QoS 1 with a window of 4 in flight per kiosk). In the same run,
 `mosquitto_sub` subscribes to the same topic and counts the same traffic:

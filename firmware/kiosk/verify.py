@@ -139,7 +139,7 @@ def check(payload, trust, policy, now, revoked=None, temperature=None):
     """Verdict for one scanned payload (bytes or str). Never raises."""
     try:
         return _evaluate(payload, trust, policy, now, revoked, temperature)
-    except MemoryError:
-        return V.reject("malformed", "out of memory")
+    except MemoryError:  # visible as such, never taken for a bad code
+        return V.reject("out_of_memory", "out of memory")
     except Exception as exc:  # a bug must never crash the door: fail closed
         return V.reject("malformed", "internal: %r" % (exc,))

@@ -14,7 +14,7 @@ def register(sub):
     p.add_argument("--db", required=True, help="sqlite:///scans.db (or a path) or postgresql://...")
     p.add_argument("--ack-key", help="collector private key (PEM) that signs the ACKs; without it records are "
                    "stored and nothing is acknowledged")
-    p.add_argument("--workers", type=int, default=2, help="MQTT clients in the shared subscription (default 2)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes, one MQTT client each in the shared subscription (default 2)")
     p.add_argument("--client-id", default="kioskctl-collect", help="client id prefix (one per collector machine)")
     p.set_defaults(func=cmd_collect)
 
@@ -36,5 +36,4 @@ def cmd_collect(args):
     for s in (signal.SIGTERM, signal.SIGINT):
         signal.signal(s, lambda *_: stop.set())
     print("collect: %d workers on %s into %s" % (len(c.workers), args.broker, args.db), file=sys.stderr, flush=True)
-    c.run(stop)
-    return 0
+    return c.run(stop)

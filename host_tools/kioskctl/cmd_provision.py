@@ -62,6 +62,7 @@ def register(sub):
     g.add_argument("--new-admin-pub", metavar="PEM")
     g.add_argument("--new-operator-pub", metavar="PEM")
     g.add_argument("--collectors", nargs="*", metavar="PEM", help="replace the collector keys (none: remove them all)")
+    g.add_argument("--resume", action="store_true", help="leave safe mode: clear the crash streak and restart the kiosk")
     c.add_argument("--back", action="store_true", help="with --clock: allow setting the clock before the last scan")
     c.set_defaults(func=cmd_set)
 
@@ -210,6 +211,8 @@ def cmd_info(args):
     print("device     %s (%s), command counter %d" % (show(info.get("device_id")), "provisioned" if info.get("provisioned") else "NOT provisioned", info.get("ctr") or 0))
     if info.get("damaged"):
         print("DAMAGED    %s" % info["damaged"])
+    if info.get("safe_mode"):
+        print("SAFE MODE  last crash: %s (fix, then `kioskctl provision set --resume`)" % info["safe_mode"])
     print("venue      %s %s (%s)" % (show(v.get("id")), show(v.get("name")), show(v.get("type"))))
     print("admin key  %s   operator key %s" % (show(info.get("admin_kid")), show(info.get("operator_kid"))))
     print("collectors %s" % (", ".join(info.get("collector_kids") or []) or "none (only the admin key acknowledges records)"))
@@ -248,6 +251,8 @@ def cmd_set(args):
         op, a = "clock", {"time": parse_time(args.clock), "back": bool(args.back)}
     elif args.collectors is not None:
         op, a = "collectors", {"collectors": _collectors(args.collectors)}
+    elif args.resume:
+        op, a = "resume", {}
     elif args.new_admin_pub:
         op, a = "admin", {"admin": bundle.load_public_point(args.new_admin_pub)}
     else:

@@ -1,22 +1,28 @@
 """The fleet collector: scan records from kiosks over MQTT into the record store.
 
     c = Collector("mqtt://127.0.0.1:1883", "postgresql://...", ack_key=key, workers=2)
-    c.run(stop)          # until the threading.Event `stop` is set
+    code = c.run(stop)   # until the threading.Event `stop` is set (or a worker dies)
 
-Each worker is one MQTT client in the shared subscription
-$share/collectors/kiosk/+/records (the broker spreads the kiosks' batches over
-the workers) with its own database connection. For every KUP1 batch
-(docs/fleet.md): parse (bounded; a hostile payload is counted and dropped),
-insert idempotently by (device, log_id, seq), COMMIT, then publish on
-kiosk/<dev>/ack the signed ACK (kioskctl.ackauth) for the highest contiguous
-committed seq of that (device, log_id), and only then PUBACK the batch to the
-broker. A collector that dies before its PUBACK gets the batch again (its
-session is persistent), and the insert makes the second delivery a no-op.
-Retained kiosk/<dev>/status (CBOR) gives device -> venue for reports.
+Each worker is a process (so the workers use every core) with one MQTT client
+in the shared subscription $share/collectors/kiosk/+/records (the broker
+spreads the kiosks' batches over the workers) and its own database connection.
+Its network thread only appends what arrives; its store thread takes all that
+has arrived (group commit) and, for those KUP1 batches (docs/fleet.md): parses
+(bounded; a hostile payload is counted and dropped), inserts idempotently by
+(device, log_id, seq) (COPY into a staging table on PostgreSQL), COMMITs, then
+publishes on kiosk/<dev>/ack one signed ACK (kioskctl.ackauth) per (device,
+log_id) for its highest contiguous committed seq, and only then PUBACKs the
+batches to the broker. A collector that dies before its PUBACK gets the batches
+again (its session is persistent), and the insert makes the second delivery a
+no-op. Retained kiosk/<dev>/status (CBOR) gives device -> venue for reports.
+A worker that dies takes the collector down with its exit code (a supervisor
+restarts it); a collector that is killed takes its workers with it.
 """
 
+import collections
+import multiprocessing
 import os
-import queue
+import signal
 import struct
 import sys
 import threading
@@ -30,7 +36,7 @@ MAGIC = b"KUP1"
 MAX_PAYLOAD = 1024
 MAX_RECORDS = 30
 MAX_STATUS = 1024
-GROUP = 200  # batches stored in one transaction at most
+GROUP = 400  # batches stored in one transaction at most
 SHARE = "$share/collectors/kiosk/+/records"
 STATUS = "kiosk/+/status"
 _ID_OK = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -96,111 +102,132 @@ def parse_broker(url):
 
 
 class Counters:
+    """Per-worker counters in shared memory: each worker writes its own row, the parent sums."""
+
     NAMES = ("batches", "commits", "new", "duplicates", "corrupt", "hostile", "acks", "db_errors")
 
-    def __init__(self):
-        self.lock = threading.Lock()
-        for n in self.NAMES:
-            setattr(self, n, 0)
+    def __init__(self, shared, index):
+        self.shared = shared
+        self.base = index * len(self.NAMES)
 
     def add(self, **kw):
-        with self.lock:
-            for k, v in kw.items():
-                setattr(self, k, getattr(self, k) + v)
+        for k, v in kw.items():
+            self.shared[self.base + self.NAMES.index(k)] += v
 
-    def line(self):
-        return "collect: %s" % ", ".join("%s %d" % (n.replace("_", " "), getattr(self, n)) for n in self.NAMES)
+    @classmethod
+    def totals(cls, shared):
+        n = len(cls.NAMES)
+        return {name: sum(shared[i::n]) for i, name in enumerate(cls.NAMES)}
+
+    @classmethod
+    def line(cls, totals, note=""):
+        """"collect: batches 3, commits 2, new 60, ..." (fleet tests parse it), then an optional (note)."""
+        return "collect: %s%s" % (", ".join("%s %d" % (n.replace("_", " "), totals[n]) for n in cls.NAMES),
+                                  " (%s)" % note if note else "")
+
+
+# The highest contiguous stored seq from `lo` (a seq known stored, or the lowest stored), for
+# every (device, log_id) of a group in one statement: the first stored seq >= lo whose
+# successor is not stored. The primary key (device, log_id, seq) serves every lookup.
+_CURSOR = ("WITH k(device, log_id, lo) AS (VALUES %s) SELECT k.device, k.log_id, "
+           "(SELECT r.seq FROM records r WHERE r.device=k.device AND r.log_id=k.log_id AND r.seq >= "
+           "COALESCE(k.lo, (SELECT MIN(m.seq) FROM records m WHERE m.device=k.device AND m.log_id=k.log_id)) "
+           "AND NOT EXISTS (SELECT 1 FROM records n WHERE n.device=r.device AND n.log_id=r.log_id AND n.seq=r.seq+1) "
+           "ORDER BY r.seq LIMIT 1) FROM k")
+_KEY = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
 
 
 class Cursors:
-    """Highest contiguous committed seq per (device, log_id), shared by the workers."""
+    """Highest contiguous committed seq per (device, log_id), as this worker last acknowledged it.
+    Read after the COMMIT, so it covers what other workers committed before; whichever of two
+    workers commits last sees both batches. A lower cursor than another worker's is harmless
+    (ACKs are cumulative), but this worker never sends one lower than its own last."""
 
     def __init__(self):
-        self.lock = threading.Lock()
         self.high = {}
 
-    def advance(self, db, dev, log_id, seqs=()):
-        """New highest contiguous seq after a commit of `seqs`, or None if it did not move.
-        When the committed seqs continue the known cursor without a hole and nothing is stored
-        right after them (another worker's later batch), one lookup is all it takes."""
-        with self.lock:
-            base = self.high.get((dev, log_id))
-        run = sorted(set(seqs))
-        if base is not None and run and run[0] <= base + 1 and run[-1] - run[0] == len(run) - 1 and run[-1] > base:
-            after = db.execute("SELECT 1 FROM records WHERE device=? AND log_id=? AND seq=?",
-                               (dev, log_id, run[-1] + 1)).fetchone()
-            if after is None:
-                with self.lock:
-                    if run[-1] <= self.high.get((dev, log_id), -1):
-                        return None
-                    self.high[(dev, log_id)] = run[-1]
-                return run[-1]
-            base = run[0] - 1  # the run continues past this group: find where it ends
-        if base is None:
-            (low,) = db.execute("SELECT MIN(seq) FROM records WHERE device=? AND log_id=?", (dev, log_id)).fetchone()
-            if low is None:
-                return None
-            base = low - 1
-        (end,) = db.execute(
-            "SELECT MIN(seq) FROM records r WHERE device=? AND log_id=? AND seq>? AND NOT EXISTS "
-            "(SELECT 1 FROM records n WHERE n.device=r.device AND n.log_id=r.log_id AND n.seq=r.seq+1)",
-            (dev, log_id, base)).fetchone()
-        present = db.execute("SELECT 1 FROM records WHERE device=? AND log_id=? AND seq=?",
-                             (dev, log_id, base + 1)).fetchone()
-        if end is None or not present:
-            return None
-        with self.lock:
-            if end <= self.high.get((dev, log_id), -1):
-                return None
-            self.high[(dev, log_id)] = end
-        return end
+    def advance(self, db, touched):
+        """{(dev, log_id): seq to acknowledge} for `touched` ({(dev, log_id): highest seq just
+        stored or resent}): where the cursor moved, and where it covers a batch that was sent again
+        (a kiosk that resends has missed the ACK)."""
+        keys = sorted(touched)
+        out = {}
+        for i in range(0, len(keys), 200):
+            part = keys[i:i + 200]
+            args = [v for dev, log_id in part for v in (dev, log_id, self.high.get((dev, log_id)))]
+            for dev, log_id, end in db.execute(_CURSOR % ",".join([_KEY] * len(part)), args).fetchall():
+                k = (dev, log_id)
+                if end is not None and (end > self.high.get(k, -1) or end >= touched[k]):
+                    self.high[k] = out[k] = max(end, self.high.get(k, -1))
+        return out
+
+
+def _die_with_parent():
+    """Linux: the kernel kills this worker when the collector process dies (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere the store loop watches its parent
 
 
 class Worker:
-    def __init__(self, collector, index):
+    """One worker process: a paho client (network thread) and the store loop (its main thread)."""
+
+    def __init__(self, cfg, index, shared, stop):
         import paho.mqtt.client as mqtt
 
-        self.c = collector
+        self.cfg = cfg
         self.index = index
+        self.counters = Counters(shared, index)
+        self.cursors = Cursors()
+        self.stop_event = stop
+        self.parent = os.getppid()
+        self.ack_key = None
+        if cfg["ack_key_pem"]:
+            from cryptography.hazmat.primitives import serialization
+
+            self.ack_key = serialization.load_pem_private_key(cfg["ack_key_pem"], None)
         self.db = None
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="%s-%d" % (collector.client_id, index),
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="%s-%d" % (cfg["client_id"], index),
                                   clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
-        if collector.user:
-            self.client.username_pw_set(collector.user, collector.password)
-        if collector.tls:
-            self.client.tls_set(ca_certs=collector.cafile)
-        self.client.max_inflight_messages_set(collector.inflight)
+        if cfg["user"]:
+            self.client.username_pw_set(cfg["user"], cfg["password"])
+        if cfg["tls"]:
+            self.client.tls_set(ca_certs=cfg["cafile"])
+        self.client.max_inflight_messages_set(cfg["inflight"])
         self.client.reconnect_delay_set(1, 30)
         self.client.on_connect = self.on_connect
         self.client.on_message = self.on_message
         self.client.on_subscribe = self.on_subscribe
         self.records_mid = None
-        self.inbox = queue.Queue()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.loop, name="collect-%d" % index, daemon=True)
+        self.inbox = collections.deque()  # appended by the network thread, popped by the store loop
+        self.arrived = threading.Event()
         self.unsubscribed = threading.Event()
         self.client.on_unsubscribe = lambda *a: self.unsubscribed.set()
 
-    def start(self):
-        self.client.connect_async(self.c.host, self.c.port, keepalive=30)
-        self.client.loop_start()
-        self.thread.start()
+    def say(self, text):
+        print("collect: worker %d%s" % (self.index, text), file=sys.stderr, flush=True)
 
-    def stop(self):
-        # leave the shared subscription first: an offline persistent session still in it would
-        # be handed its share of new batches until it came back
-        if self.client.is_connected():
-            self.client.unsubscribe(SHARE)
-            self.unsubscribed.wait(5)
-        self.stopping.set()
-        self.thread.join()
-        self.client.disconnect()
-        self.client.loop_stop()
-        self._drop_db()
+    def run(self):
+        self.client.connect_async(self.cfg["host"], self.cfg["port"], keepalive=30)
+        self.client.loop_start()
+        try:
+            self.loop()
+        finally:
+            # leave the shared subscription first: an offline persistent session still in it would
+            # be handed its share of new batches until it came back
+            if self.client.is_connected():
+                self.client.unsubscribe(SHARE)
+                self.unsubscribed.wait(5)
+            self.client.disconnect()
+            self.client.loop_stop()
+            self._drop_db()
 
     def on_connect(self, client, userdata, flags, reason, props=None):
         if reason.is_failure:
-            print("collect: worker %d: broker refused: %s" % (self.index, reason), file=sys.stderr)
+            self.say(": broker refused: %s" % reason)
             return
         self.records_mid = client.subscribe(SHARE, qos=1)[1]
         if self.index == 0:
@@ -208,45 +235,20 @@ class Worker:
 
     def on_subscribe(self, client, userdata, mid, reasons, props=None):
         if any(r.is_failure for r in reasons):
-            print("collect: worker %d: subscription refused: %s" % (self.index, reasons), file=sys.stderr, flush=True)
+            self.say(": subscription refused: %s" % reasons)
         elif mid == self.records_mid:
-            print("collect: worker %d subscribed" % self.index, file=sys.stderr, flush=True)
+            self.say(" subscribed")
+
+    def on_message(self, client, userdata, msg):
+        self.inbox.append(msg)  # the network thread only appends; the store loop does the rest
+        self.arrived.set()
 
     def _db(self):
         if self.db is None:
             from kioskctl import db as dbm
 
-            self.db = dbm.connect(self.c.db_url)
+            self.db = dbm.connect(self.cfg["db_url"])
         return self.db
-
-    def on_message(self, client, userdata, msg):
-        self.inbox.put(msg)  # the network thread only queues; the worker thread stores
-
-    def loop(self):
-        """Group commit: take what has arrived (up to GROUP messages), store it in one transaction,
-        COMMIT, then the ACKs, then the PUBACKs. What is still queued at stop is never PUBACKed."""
-        while not self.stopping.is_set():
-            try:
-                group = [self.inbox.get(timeout=0.2)]
-            except queue.Empty:
-                continue
-            while len(group) < GROUP:
-                try:
-                    group.append(self.inbox.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                self.store(group)
-            except Exception as exc:  # noqa: BLE001 - a database outage must not kill the worker
-                self.c.counters.add(db_errors=1)
-                print("collect: worker %d: %s: %s (%d batches stay unacknowledged)" % (
-                    self.index, type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc) else "",
-                    len(group)), file=sys.stderr, flush=True)
-                self._drop_db()
-                time.sleep(1)
-                continue
-            for msg in group:
-                self.client.ack(msg.mid, msg.qos)
 
     def _drop_db(self):
         if self.db is not None:
@@ -255,6 +257,34 @@ class Worker:
             except Exception:  # noqa: BLE001
                 pass
             self.db = None
+
+    def loop(self):
+        """Group commit: take what has arrived (up to GROUP messages), store it in one transaction,
+        COMMIT, then the ACKs, then the PUBACKs. What is still queued at stop is never PUBACKed."""
+        while not self.stop_event.is_set():
+            if not self.arrived.wait(0.2):
+                if os.getppid() != self.parent:
+                    os._exit(1)  # the collector is gone: so is this worker, acknowledging nothing
+                continue
+            self.arrived.clear()
+            group = []
+            while self.inbox and len(group) < GROUP:
+                group.append(self.inbox.popleft())
+            if self.inbox:
+                self.arrived.set()
+            if not group:
+                continue
+            try:
+                self.store(group)
+            except Exception as exc:  # noqa: BLE001 - a database outage must not kill the worker
+                self.counters.add(db_errors=1)
+                self.say(": %s: %s (%d batches stay unacknowledged)" % (
+                    type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc) else "", len(group)))
+                self._drop_db()
+                time.sleep(1)
+                continue
+            for msg in group:
+                self.client.ack(msg.mid, msg.qos)
 
     def status(self, db, msg):
         import cbor2
@@ -265,15 +295,15 @@ class Worker:
         try:
             m = cbor2.loads(msg.payload)
         except Exception:  # noqa: BLE001 - hostile CBOR: ignored
-            self.c.counters.add(hostile=1)
+            self.counters.add(hostile=1)
             return
         venue = m.get("venue") if isinstance(m, dict) else None
         if not isinstance(venue, str) or not 0 < len(venue) <= 64 or m.get("dev") != dev:
-            self.c.counters.add(hostile=1)
+            self.counters.add(hostile=1)
             return
         st.set_venue(db, dev, venue, int(time.time()))
 
-    def parse(self, msg):
+    def parse(self, msg, now):
         """(dev, log_id, rows, n_raw) of a records message, or None for a hostile one."""
         from kioskctl.link import decode_record
 
@@ -282,9 +312,7 @@ class Worker:
             if dev != msg.topic.split("/")[1]:
                 raise KupError("device %s published on %s" % (dev, msg.topic))
         except KupError:
-            self.c.counters.add(hostile=1)
             return None
-        now = int(time.time())
         rows = []
         for raw in raws:
             r = decode_record(raw)
@@ -294,61 +322,119 @@ class Worker:
 
     def store(self, group):
         db = self._db()
-        rows, touched, batches, raw_n = [], {}, 0, 0
+        rows, touched, batches, raw_n, hostile = [], {}, 0, 0, 0
+        now = int(time.time())
         for msg in group:
             if msg.topic.endswith("/status"):
                 self.status(db, msg)
                 continue
-            got = self.parse(msg)
+            got = self.parse(msg, now)
             if got is None:
+                hostile += 1
                 continue
             dev, log_id, r, n = got
             rows += r
             raw_n += n
             batches += 1
-            touched.setdefault((dev, log_id), []).extend(row[2] for row in r)
+            if r:
+                touched[(dev, log_id)] = max(touched.get((dev, log_id), 0), max(row[2] for row in r))
         new = st.insert(db, rows)
         db.commit()
         if os.environ.get(_DIE_AFTER_COMMIT) and rows:
             os._exit(137)
-        self.c.counters.add(batches=batches, commits=1, new=new, duplicates=len(rows) - new, corrupt=raw_n - len(rows))
-        if self.c.ack_key is None:
+        self.counters.add(batches=batches, commits=1, new=new, duplicates=len(rows) - new, corrupt=raw_n - len(rows),
+                          hostile=hostile)
+        if self.ack_key is None or not touched:
             return
-        for (dev, log_id), seqs in sorted(touched.items()):
-            high = self.c.cursors.advance(db, dev, log_id, seqs) if seqs else None
-            if high is not None:
-                self.client.publish("kiosk/%s/ack" % dev, ack_payload(self.c.ack_key, dev, log_id, high), qos=1)
-                self.c.counters.add(acks=1)
+        highs = self.cursors.advance(db, touched)
         db.commit()  # end the read transaction
+        for (dev, log_id), high in sorted(highs.items()):
+            self.client.publish("kiosk/%s/ack" % dev, ack_payload(self.ack_key, dev, log_id, high), qos=1)
+        self.counters.add(acks=len(highs))
+
+
+def _worker_main(cfg, index, shared, stop):
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the collector, which stops the workers
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    Worker(cfg, index, shared, stop).run()
+
+
+class Progress:
+    """The collector's counters on stderr: on a terminal one line rewritten in place (at most
+    every `tty_every` s); otherwise a line when they changed, at most every `every` s; always a
+    final line. Lines start "collect: batches" (kioskctl.collect.Counters.line)."""
+
+    def __init__(self, stream=None, every=30.0, tty_every=0.5):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = tty_every if self.tty else every
+        self.t0 = self.last = time.monotonic()
+        self.shown = None
+
+    def rate(self, totals):
+        dt = time.monotonic() - self.t0
+        return "%.0f s, %.0f new records/s" % (dt, totals["new"] / dt if dt > 0 else 0)
+
+    def tick(self, totals):
+        now = time.monotonic()
+        if totals == self.shown or now - self.last < self.every:
+            return
+        self.last, self.shown = now, dict(totals)
+        line = Counters.line(totals, self.rate(totals))
+        self.stream.write("\r\033[K" + line if self.tty else line + "\n")
+        self.stream.flush()
+
+    def final(self, totals):
+        line = Counters.line(totals, "stopped; " + self.rate(totals))
+        self.stream.write(("\r\033[K" if self.tty else "") + line + "\n")
+        self.stream.flush()
 
 
 class Collector:
     def __init__(self, broker, db_url, ack_key=None, workers=2, user=None, password=None, cafile=None,
                  client_id="kioskctl-collect", inflight=100):
-        self.host, self.port, self.tls = parse_broker(broker)
-        self.db_url = db_url
-        self.ack_key = ack_key
-        self.user, self.password, self.cafile = user, password, cafile
-        self.client_id = client_id
-        self.inflight = inflight
-        self.counters = Counters()
-        self.cursors = Cursors()
+        host, port, tls = parse_broker(broker)
         if workers < 1 or workers > 64:
             raise UsageError("--workers takes 1..64")
+        pem = None
+        if ack_key is not None:
+            from cryptography.hazmat.primitives import serialization
+
+            pem = ack_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption())
+        self.cfg = dict(host=host, port=port, tls=tls, db_url=db_url, ack_key_pem=pem, user=user, password=password,
+                        cafile=cafile, client_id=client_id, inflight=inflight)
         with st.Store(db_url) as _s:  # the tables exist before any worker writes
             pass
-        self.workers = [Worker(self, i) for i in range(workers)]
+        methods = multiprocessing.get_all_start_methods()
+        self.mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self.shared = self.mp.Array("q", workers * len(Counters.NAMES), lock=False)
+        self.stop_workers = self.mp.Event()
+        self.workers = [self.mp.Process(target=_worker_main, args=(self.cfg, i, self.shared, self.stop_workers),
+                                        name="collect-%d" % i) for i in range(workers)]
 
-    def run(self, stop, every=5.0):
+    def run(self, stop, progress=None):
+        """Until `stop` is set or a worker dies; 0, or the exit code of the worker that died."""
+        progress = progress or Progress()
         for w in self.workers:
             w.start()
-        last = time.monotonic()
+        code = 0
         try:
             while not stop.wait(0.2):
-                if time.monotonic() - last >= every:
-                    last = time.monotonic()
-                    print(self.counters.line(), file=sys.stderr, flush=True)
+                dead = [w for w in self.workers if w.exitcode is not None]
+                if dead:
+                    code = dead[0].exitcode if dead[0].exitcode > 0 else 1
+                    print("collect: %s exited with code %s: stopping" % (dead[0].name, dead[0].exitcode),
+                          file=sys.stderr, flush=True)
+                    break
+                progress.tick(Counters.totals(self.shared))
         finally:
+            self.stop_workers.set()
             for w in self.workers:
-                w.stop()
-            print(self.counters.line() + " (stopped)", file=sys.stderr, flush=True)
+                w.join(30)
+                if w.exitcode is None:
+                    w.kill()
+                    w.join()
+            progress.final(Counters.totals(self.shared))
+        return code

@@ -5,7 +5,7 @@
     db.execute("SELECT ... WHERE seq=?", (1,))    # '?' placeholders on both
     db.commit(); db.close()
 
-One small surface (execute, executemany, commit, close, kind) so the schema
+One small surface (execute, executemany, copy, commit, close, kind) so the schema
 and the queries in kioskctl.store, report and trace are written once. Errors
 of either driver come out as UsageError with the URL, never a traceback.
 """
@@ -48,6 +48,12 @@ class DB:
             return self.conn.executemany(sql, rows)
         with self.conn.cursor() as cur:
             cur.executemany(self._sql(sql), rows)
+
+    def copy(self, table, rows):
+        """COPY rows (tuples in the table's column order) into table: PostgreSQL only."""
+        with self.conn.cursor() as cur, cur.copy("COPY %s FROM STDIN" % table) as cp:
+            for r in rows:
+                cp.write_row(r)
 
     def commit(self):
         self.conn.commit()

@@ -160,8 +160,8 @@ def run(cmds, runner=None, log=None):
     if runner is None:
         missing = missing_tools(cmds)
         if missing:
-            raise KioskError("%s not installed: `.venv/bin/pip install %s` (or --dry-run to see the commands)" % (
-                " and ".join(missing), " ".join(missing)))
+            raise KioskError("%s not installed in this Python (%s): run `make venv` (host_tools/requirements.lock "
+                             "pins them), or --dry-run to see the commands" % (" and ".join(missing), sys.executable))
     runner = runner or (lambda argv: subprocess.run(argv, capture_output=True, text=True))
     outputs = []
     for argv in cmds:

@@ -53,9 +53,27 @@ def row(device, log_id, r, raw, now):
             r["pseudonym"], int(r["admit"]), r["kind"], bytes(raw), now)
 
 
+# PostgreSQL takes a large insert by COPY into a staging table of the session, then one
+# INSERT ... SELECT ... ON CONFLICT DO NOTHING (which also empties the stage): no SQL text
+# with thousands of parameters to build and parse.
+COPY_MIN = 50
+STAGE = "CREATE TEMP TABLE IF NOT EXISTS records_stage (LIKE records) ON COMMIT DELETE ROWS"
+FROM_STAGE = ("WITH s AS (DELETE FROM records_stage RETURNING *) "
+              "INSERT INTO records SELECT * FROM s ON CONFLICT DO NOTHING")
+
+
 def insert(db, rows, chunk=500):
-    """Insert rows (idempotent by device, log_id, seq), `chunk` rows a statement (within both
-    databases' limits on parameters); the number actually new."""
+    """Insert rows (idempotent by device, log_id, seq); the number actually new. SQLite: one
+    prepared statement run for every row; PostgreSQL: COPY for COPY_MIN rows or more, else
+    multi-row INSERTs of `chunk` rows (within the limit on parameters)."""
+    if db.kind == "sqlite":
+        return db.executemany(INSERT % ROW, rows).rowcount if rows else 0
+    if len(rows) >= COPY_MIN:
+        if not getattr(db, "stage", False):
+            db.execute(STAGE)
+            db.stage = True  # a session's temp table; a new connection (new DB) makes it again
+        db.copy("records_stage", rows)
+        return db.execute(FROM_STAGE).rowcount
     new = 0
     for i in range(0, len(rows), chunk):
         part = rows[i:i + chunk]

@@ -1,6 +1,7 @@
 # Recovery on hardware: the watchdog is fed only while the scan loop and the
 # link make progress; repeated crashes end in safe mode (fault screen, serial
-# link open) instead of a reset loop.
+# link open with provisioning) instead of a reset loop. Over a real pty with
+# kioskctl: tests/e2e/test_safe_mode_serial.py.
 import asyncio
 import time
 
@@ -132,7 +133,10 @@ def test_repeated_crashes_end_in_safe_mode_not_a_reset_loop():
     from kiosk.link.frame import Deframer, encode
 
     b.pipe = Pipe()
+    from kiosk import cbor
+
     b.pipe.rx += encode(bytes((1, 1, 7, 0)))  # HELLO from the technician's kioskctl
+    b.pipe.rx += encode(bytes((1, 0x10, 8, 0)) + cbor.dumps({"op": "info"}))  # provisioning info
     kiosk.ui.Ui.fault = spy
     try:
         main.run_forever(b, safe_rounds=20)
@@ -143,10 +147,15 @@ def test_repeated_crashes_end_in_safe_mode_not_a_reset_loop():
     mpassert.eq(b.wdt.feeds, 20)  # the safe-mode loop feeds the watchdog
     mpassert.eq(b.get_led().sim.rgb(), (0, 0, 170))  # the fault LED
     df = Deframer(4096)
-    n, _ = df.feed(bytes(b.pipe.tx), 0)
+    n, pos = df.feed(bytes(b.pipe.tx), 0)
     reply = bytes(df.payload[:n])
     mpassert.eq((reply[1], reply[2], reply[4]), (0x81, 7, 0))  # HELLO answered, status ok
-    assert b"safe-mode" in reply, reply
+    assert reply.endswith(b"safe-mode") and b"unprovisioned" in reply, reply  # firmware string, device id
+    n, _ = df.feed(bytes(b.pipe.tx), pos)
+    info = bytes(df.payload[:n])
+    mpassert.eq((info[1], info[2], info[4]), (0x90, 8, 0))
+    info = cbor.loads(info[5:])
+    mpassert.eq((info["ok"], info["safe_mode"], info["provisioned"]), (True, "ValueError: camera bus on fire", False))
 
 
 class PowerBoard(CrashBoard):

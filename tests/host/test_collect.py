@@ -161,7 +161,8 @@ def test_ingest_ack_idempotent_and_venue(broker, db_url, collector_key):
         assert (log_id, seq) == (k.log_id, 30)
         k.send(range(31, 41))
         assert verify_ack(k.ack(), pub, "K-1")[1] == 40
-        k.send(range(31, 41))  # the same batch again (a kiosk that missed the ACK)
+        k.send(range(31, 41))  # the same batch again (a kiosk that missed the ACK): acknowledged again
+        assert verify_ack(k.ack(), pub, "K-1")[1] == 40
         k.send(range(41, 43))
         assert verify_ack(k.ack(), pub, "K-1")[1] == 42
         assert [s for (s,) in rows(db_url)] == list(range(1, 43))
@@ -237,3 +238,106 @@ def test_parse_kup1_bounds():
     for h in HOSTILE[:7]:
         with pytest.raises(KupError):
             parse_kup1(h)
+
+
+def test_insert_copy_path_stores_each_record_once(db_url):
+    """store.insert takes large inserts by COPY on PostgreSQL (plain statements on SQLite): a
+    resent or overlapping batch, in the same transaction or a later one, is stored once."""
+    from kioskctl import store as st
+    from kioskctl.link import decode_record
+
+    def rows_for(seqs):
+        return [st.row("K-9", 5, decode_record(record(s)), record(s), 1) for s in seqs]
+
+    n = st.COPY_MIN + 10
+    with st.Store(db_url) as s:
+        assert st.insert(s.db, rows_for(range(1, n + 1))) == n
+        assert st.insert(s.db, rows_for(range(1, n + 1))) == 0          # same transaction, again
+        s.commit()
+        m = n + st.COPY_MIN
+        assert st.insert(s.db, rows_for(range(n // 2, m + 1))) == st.COPY_MIN  # overlapping
+        assert st.insert(s.db, rows_for(range(m + 1, m + 4)) * 2) == 3       # duplicates inside one (small) insert
+        assert st.insert(s.db, rows_for(range(m + 4, m + 4 + st.COPY_MIN)) * 2) == st.COPY_MIN  # one COPY
+        s.commit()
+        assert st.insert(s.db, rows_for(range(1, m + 4 + st.COPY_MIN))) == 0
+        s.commit()
+        got = s.db.execute("SELECT seq, raw FROM records WHERE device='K-9' ORDER BY seq").fetchall()
+    assert [q for q, _ in got] == list(range(1, n + 2 * st.COPY_MIN + 4))
+    assert all(bytes(raw) == record(q) for q, raw in got)
+
+
+def test_two_workers_share_one_kiosk_and_acknowledge_all(broker, db_url, collector_key):
+    """20 batches at once from one kiosk, spread by the broker over two worker processes: every
+    record stored once, every ACK at a batch boundary, and the last ACK covers all of them."""
+    key_path, pub = collector_key
+    p = start_collect(broker, db_url, key_path, workers=2)
+    k = Kiosk(broker, "K-1", log_id=99)
+    try:
+        for b in range(20):
+            k.c.publish("kiosk/K-1/records", kup1("K-1", 99, [record(s) for s in range(b * 30 + 1, b * 30 + 31)]),
+                        qos=1)
+        seen = []
+        while 600 not in seen:
+            seen.append(verify_ack(k.ack(), pub, "K-1")[1])
+        assert all(s % 30 == 0 for s in seen)
+        assert [s for (s,) in rows(db_url)] == list(range(1, 601))
+    finally:
+        k.close()
+        err = stop_collect(p)
+    assert "new 600" in err and "duplicates 0" in err and "(stopped" in err
+
+
+def _children(pid):
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        return [int(c) for c in f.read().split()]
+
+
+def _running(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return "\nState:\tZ" not in f.read()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
+def test_killed_collector_takes_its_workers_with_it(broker, tmp_path, collector_key):
+    p = start_collect(broker, "sqlite:///" + str(tmp_path / "scans.sqlite"), collector_key[0], workers=2,
+                      client_id="c-orphans-%d" % os.getpid())
+    workers = _children(p.pid)
+    assert len(workers) == 2 and all(_running(w) for w in workers)
+    p.kill()
+    p.wait(10)
+    assert wait_for(lambda: not any(_running(w) for w in workers))
+
+
+def test_progress_quiet_off_a_terminal_and_in_place_on_one():
+    import io
+
+    from kioskctl.collect import Counters, Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    zero = dict.fromkeys(Counters.NAMES, 0)
+    some = dict(zero, batches=3, new=90)
+    log = io.StringIO()
+    pr = Progress(log, every=0)
+    pr.tick(zero)
+    pr.tick(zero)       # unchanged: nothing
+    pr.tick(some)
+    pr.final(some)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 3 and lines[1].startswith("collect: batches 3, commits 0, new 90,")
+    assert "(stopped; " in lines[2]
+    late = io.StringIO()
+    pr = Progress(late, every=3600)
+    pr.tick(some)       # changed, but less than `every` after the start: nothing until the final line
+    pr.final(some)
+    assert late.getvalue().count("\n") == 1
+    tty = Tty()
+    pr = Progress(tty, tty_every=0)
+    pr.tick(some)
+    pr.final(some)
+    assert tty.getvalue().startswith("\r\033[Kcollect: batches 3") and tty.getvalue().count("\n") == 1

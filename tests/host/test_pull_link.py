@@ -197,7 +197,7 @@ def test_reason_13_is_already_used_on_the_host():
     from kioskctl import link
     from kioskctl.fw import records
 
-    assert records.REASONS[12:] == ("other", "already_used")
+    assert records.REASONS[12:14] == ("other", "already_used")
     assert link.REASONS is records.REASONS
     rec = records.Record(7, 1790000000, "GREEN", "green", "already_used", 0, b"p" * 12, False, "native")
     raw = bytearray(32)

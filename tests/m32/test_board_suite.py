@@ -1,6 +1,6 @@
 """Firmware tests on the 32-bit board: the tests/firmware modules listed in
 SUITE (crypto vectors and tables, CBOR, tokens, policy, records on the RAM
-flash, the out-of-memory decode) and every tests/m32/board/b32_*.py module,
+flash, the out-of-memory decode and verdict) and every tests/m32/board/b32_*.py module,
 each test function in a fresh interpreter on the emulated Cortex-M7, with the
 module's HEAPSIZE as the board's heap."""
 
@@ -30,6 +30,7 @@ SUITE = {
     "test_records_log": {"test_file_backed_image_survives_a_new_process_view": "needs a host file as flash"},
     "test_link_frame": {},
     "test_qr_oom": {},
+    "test_verdict_oom": {},
 }
 
 

@@ -28,6 +28,8 @@ _RETRY_MS = const(1000)
 _COUNT_BACK = const(4096)  # records read at boot for today's counts
 _SAFE_AFTER = const(3)  # crashes in a row (no stable run between) before safe mode
 _SAFE_POLL_MS = const(10)
+_RESUME_MS = const(200)  # after a signed resume: the reply leaves before the reset
+_SAFE_TAG = " safe-mode"  # appended to the firmware string in HELLO while in safe mode
 _ROM_FONTS = "/rom/fonts"  # the ROMFS image's font folder (kioskctl flash --romfs)
 _FAULTS = {_bundle.EXPIRED: "trust_expired", _bundle.GRACE: "trust_grace"}
 
@@ -372,18 +374,23 @@ def run_forever(board, safe_rounds=None):
 
 def safe_mode(board, ring, rounds=None):
     """No scanning: the fault screen names the last crash, the LED shows the
-    fault, and the serial link (HELLO, STATS, log pull) stays open for the
-    technician; the watchdog is fed by this loop. Each part is tried on its
-    own, so a broken LCD or log still leaves the rest."""
+    fault, and the serial link stays open for the technician with the normal
+    authorised protocol (HELLO, STATS, log pull, signed ACK, provisioning:
+    info, setup, signed trust/revocation pushes and settings; the firmware
+    string says "safe-mode", info names the last crash). An admin-signed
+    `resume` command clears the crash streak and restarts the kiosk (so does
+    a power cycle). The watchdog is fed by this loop. Each part is tried on
+    its own, so a broken LCD, log or configuration still leaves the rest."""
     from kiosk.app import crashlog, watchdog
 
     root = board.mount_storage() or ""
+    last = ring.last()
     try:
         lcd = board.get_lcd()
         if lcd is not None:
             from kiosk.ui import Ui
 
-            Ui(lcd, fonts_dir(root), "en").fault("safe_mode", ring.last())
+            Ui(lcd, fonts_dir(root), "en").fault("safe_mode", last)
     except Exception:  # noqa: BLE001
         pass
     try:
@@ -393,14 +400,22 @@ def safe_mode(board, ring, rounds=None):
     except Exception:  # noqa: BLE001
         pass
     server = None
+    resumed = []
+
+    def resume():
+        ring.stable()  # committed with the command: the next start is a normal one
+        resumed.append(True)
+
     try:
         serial = board.get_serial()
         if serial is not None:
             from kiosk.link.server import Server
             from kiosk.records.log import Log
 
-            server = Server(serial, Log(root + "/log"), device_id=b"safe-mode")
-    except Exception as exc:  # noqa: BLE001 - no link: the fault screen still says why
+            server = Server(serial, Log(root + "/log"), device_id=b"unprovisioned")
+            server.firmware += _SAFE_TAG
+            _safe_provisioning(board, server, root, last, resume)
+    except Exception as exc:  # noqa: BLE001 - no link (or log pull only): the fault screen still says why
         try:
             ring.record("safe mode: " + crashlog.exception_text(exc))
         except Exception:  # noqa: BLE001
@@ -414,7 +429,35 @@ def safe_mode(board, ring, rounds=None):
             busy = False
         if wdt is not None:
             wdt.feed()
+        if resumed:  # answered; give the reply time to leave, then a fresh start
+            time.sleep_ms(_RESUME_MS)
+            board.reset()
+            return
         if not busy:
             time.sleep_ms(_SAFE_POLL_MS)
         n += 1
 
+
+def _safe_provisioning(board, server, root, last, resume):
+    """The provisioning handlers on the safe-mode link, with the same rules as
+    in normal running (kiosk.provision); `resume` runs after a signed resume."""
+    from kiosk import provision
+    from kiosk.config import secrets
+    from kiosk.records.log import Log
+
+    secrets.use_board(board)  # secrets set here are sealed as the app seals them
+
+    def wipe_logs():
+        server.log.close()
+        _remove_tree(root + "/log", last="meta")
+        server.log = Log(root + "/log")
+
+    def name(op=None):
+        server.device_id = (prov.state.device_id or "unprovisioned").encode()
+
+    prov = provision.register(server, root, clock=board.get_clock(), presence=board.maintenance,
+                              logs_pending=lambda: server.log.stats()["unacked"], wipe_logs=wipe_logs)
+    prov.safe_mode = last or "unknown"
+    prov.on_resume = resume
+    prov.changed = name
+    name()

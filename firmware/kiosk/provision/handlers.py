@@ -5,7 +5,7 @@
     stage   before first setup only: announce a staged upload (size, sha)
     cmd     an admin-signed command (kiosk.provision.command); ops:
             venue, policy, secret, wifi, broker, clock, admin, operator, collectors,
-            stage, trust, revoke
+            stage, trust, revoke, resume (safe mode only: leave it, see kiosk.app.main)
     reset   full reset: needs the physical reset button held, and the scan
             log pulled (or abandon_logs=true); wipes config, secrets and log
 
@@ -69,6 +69,8 @@ class Provisioner:
         self.wipe_logs = wipe_logs
         self.uplink_line = None  # set by the app when it has an uplink: () -> status line
         self.changed = None  # set after a commit: called with the op name
+        self.safe_mode = None  # in safe mode: the last crash (shown by info)
+        self.on_resume = None  # in safe mode: run after a signed `resume` is committed
         self.change_error = None
 
     # -- entry point ------------------------------------------------------
@@ -127,6 +129,7 @@ class Provisioner:
             "bundle_seq": s.bundle_seq,
             "rev_seq": s.rev_seq,
             "collector_kids": [_kid(c) for c in s.collectors],
+            "safe_mode": self.safe_mode,
         }
         broker = _json(atomic.read(self.dir + "/broker.json")) or {}
         r["broker_url"] = broker.get("url")
@@ -274,6 +277,11 @@ class Provisioner:
         new.rev_seq = 0
         txn.delete("trust.ktb")
         txn.delete("revoked.krv")
+
+    def _cmd_resume(self, txn, new, a, blob, staged):
+        if self.on_resume is None:
+            raise ProvisionError("not_safe_mode", "the kiosk is not in safe mode")
+        return self.on_resume
 
     def _cmd_trust(self, txn, new, a, blob, staged):
         self._put_bundle(txn, new, blob, staged, a.get("sha"))
@@ -474,6 +482,7 @@ _COMMANDS = {
     "stage": Provisioner._cmd_stage,
     "trust": Provisioner._cmd_trust,
     "revoke": Provisioner._cmd_revoke,
+    "resume": Provisioner._cmd_resume,
 }
 
 

@@ -42,6 +42,7 @@ REASONS = (
     "policy",
     "other",
     "already_used",  # 13: this code admitted someone here within the venue's window (kiosk.app.reuse)
+    "out_of_memory",  # 14: the kiosk ran out of memory judging the code (not the code's fault; scan again)
 )
 _OTHER = const(12)  # unknown reasons are stored as "other"
 _ZERO_PSEUDONYM = bytes(PSEUDONYM_LEN)

@@ -10,12 +10,14 @@ It returns a Token or raises TokenError, whose `reason` is one of:
   malformed        any layer is invalid, too large, too deep, truncated
   unsupported_alg  well-formed, but signed with an algorithm other than
                    ES256 (-7) or PS256 (-37)
+  out_of_memory    the kiosk's heap could not hold a layer (e.g. the 16 KB
+                   inflate buffer): no judgement of the code
 
 After the prefix, the Base45 text decodes to either a zlib stream or, as
 HCERT allows, an uncompressed COSE message (anything that does not start
 with a valid zlib header). Every layer is bounded (kiosk.token.base45,
 .inflate, .cbor); parse never raises anything but TokenError, including
-for MemoryError. The format is documented in docs/token-format.md.
+for MemoryError (reason out_of_memory). The format is documented in docs/token-format.md.
 
 Token: alg, kid (bytes or None), tbs (bytes to verify), signature,
 payload (the COSE payload bytes), claims
@@ -28,7 +30,7 @@ from micropython import const
 PREFIX = "HC1:"
 _MAX_PAYLOAD = const(8192)
 _MAX_INFLATED = const(16384)
-REASONS = ("unknown_format", "malformed", "unsupported_alg")
+REASONS = ("unknown_format", "malformed", "unsupported_alg", "out_of_memory")
 
 
 class TokenError(Exception):
@@ -111,6 +113,6 @@ def parse(payload):
     except TokenError:
         raise
     except MemoryError:
-        raise TokenError("malformed", "out of memory")
+        raise TokenError("out_of_memory", "out of memory")
     except Exception as e:  # a bug or an unforeseen input: never escape
         raise TokenError("malformed", "unexpected %s" % type(e).__name__)
