@@ -228,3 +228,38 @@ def test_report_counts_already_used_refusals(tmp_path, capsys):
     assert cli.main(["report", "--store", str(tmp_path / "r.sqlite")]) == 0
     out = capsys.readouterr().out
     assert "already_used 2" in out, out
+
+
+class _OneBehindPort:
+    """A serial port whose kiosk is slower than the host's timeout: it answers
+    each copy of a request only when the next copy arrives (the lowest level,
+    bytes in and out; no time involved)."""
+
+    def __init__(self):
+        self.deframer = link.Deframer()
+        self.pending = None
+        self.out = bytearray()
+
+    def write(self, wire):
+        for p in self.deframer.feed(wire):
+            if self.pending is not None:
+                ver, cmd, seq = self.pending
+                self.out += link.frame(bytes((ver, cmd | 0x80)) + seq.to_bytes(2, "little") + b"\x00late")
+            self.pending = (p[0], p[1], int.from_bytes(p[2:4], "little"))
+
+    @property
+    def in_waiting(self):
+        return len(self.out)
+
+    def read(self, n):
+        data, self.out = bytes(self.out[:n]), self.out[n:]
+        return data
+
+
+def test_a_late_answer_to_an_earlier_copy_of_a_request_counts():
+    port = _OneBehindPort()
+    lk = link.Link(port, timeout=0.01, retries=4)
+    assert lk.request(7, b"x") == b"late"  # only ever answered one copy behind
+    lk2 = link.Link(_OneBehindPort(), timeout=0.01, retries=1)
+    with pytest.raises(link.LinkError):
+        lk2.request(7, b"x")  # no second copy, so no answer at all
