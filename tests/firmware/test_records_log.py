@@ -92,6 +92,20 @@ def test_ack_removes_only_acknowledged_whole_segments():
     mpassert.eq((log.ack_seq, log.next_seq, all_records(log)), (30, 31, []))
 
 
+def test_unpulled_counts_records_still_waiting_for_their_commit():
+    # what a reset without --abandon-logs asks: a scan shown a moment ago is not lost
+    mem, dev = fresh()
+    log = Log("/t/log", seg_records=8)
+    log.append(rec(1))
+    mpassert.eq((log.unacked(), log.unpulled()), (0, 1))
+    log.commit()
+    log.append(rec(2))
+    mpassert.eq((log.unacked(), log.unpulled()), (1, 2))
+    log.commit()
+    log.ack(2)
+    mpassert.eq(log.unpulled(), 0)
+
+
 def test_ack_with_delete_max_leaves_the_deletes_to_trim_one_at_a_time():
     mem, dev = fresh()
     log = Log("/t/log", seg_records=8)

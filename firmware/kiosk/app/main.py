@@ -57,7 +57,7 @@ class App:
             self.server = Server(serial, self.log)
             self.prov = provision.register(
                 self.server, self.root, clock=raw_clock, presence=board.maintenance,
-                logs_pending=lambda: self.log.stats()["unacked"], wipe_logs=self.wipe_logs)
+                logs_pending=lambda: self.log.unpulled(), wipe_logs=self.wipe_logs)
             self.prov.changed = self.reload
             self.clock = self.prov.guard
         else:
@@ -456,7 +456,7 @@ def _safe_provisioning(board, server, root, last, resume):
         server.device_id = (prov.state.device_id or "unprovisioned").encode()
 
     prov = provision.register(server, root, clock=board.get_clock(), presence=board.maintenance,
-                              logs_pending=lambda: server.log.stats()["unacked"], wipe_logs=wipe_logs)
+                              logs_pending=lambda: server.log.unpulled(), wipe_logs=wipe_logs)
     prov.safe_mode = last or "unknown"
     prov.on_resume = resume
     prov.changed = name

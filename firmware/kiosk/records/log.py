@@ -445,6 +445,11 @@ class Log:
         """Durable records not yet acknowledged (cheap: no file system walk, unlike stats())."""
         return max(0, self.durable_seq - max(self.ack_seq, self.oldest_seq() - 1))
 
+    def unpulled(self):
+        """Records a reset would lose: unacknowledged durable ones and those
+        still waiting for their group commit."""
+        return self.unacked() + self.pending
+
     def stats(self):
         oldest = self.oldest_seq()
         count = self.durable_seq - oldest + 1 if self.durable_seq >= oldest else 0
