@@ -8,11 +8,10 @@ import os
 import subprocess
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from kioskctl import mp, provision
-from kioskctl.cmd_keys import write_pem
 from kioskctl.cli import main as kioskctl
+from support.roles import role_keys
 
 # The kiosk: flash image, scan log, link server with the provisioning handlers.
 # The reset button is simulated by the existence of a file.
@@ -83,13 +82,9 @@ def _cli(capsys, *argv):
 
 def test_provision_over_serial(tmp_path, kiosk, capsys):
     port, button = kiosk
-    k = {n: ec.generate_private_key(ec.SECP256R1()) for n in ("op", "admin", "evil", "issuer")}
-    op_key = write_pem(k["op"], tmp_path / "op.key.pem", True)
-    op_pub = write_pem(k["op"], tmp_path / "op.pub.pem")
-    admin_key = write_pem(k["admin"], tmp_path / "admin.key.pem", True)
-    admin_pub = write_pem(k["admin"], tmp_path / "admin.pub.pem")
-    evil_key = write_pem(k["evil"], tmp_path / "evil.key.pem", True)
-    issuer = write_pem(k["issuer"], tmp_path / "issuer.pub.pem")
+    r = role_keys(tmp_path)
+    op_key, op_pub, admin_key, admin_pub = r["op_key"], r["op_pub"], r["admin_key"], r["admin_pub"]
+    evil_key, issuer = r["evil_key"], r["issuer"]
     secret = tmp_path / "secret"
     secret.write_bytes(os.urandom(16).hex().encode())
     wpass = tmp_path / "wifi-pass"
@@ -122,7 +117,7 @@ def test_provision_over_serial(tmp_path, kiosk, capsys):
         assert secret.read_text() not in shown and "correct horse" not in shown
     # A second setup (e.g. by someone with a USB cable) is refused.
     rc, _, err = _cli(capsys, "provision", "setup", *P, "--device-id", "x", "--venue-id", "v", "--venue-name", "n",
-                      "--admin-pub", write_pem(k["evil"], tmp_path / "evil.pub.pem"), "--operator-pub", op_pub,
+                      "--admin-pub", r["evil_pub"], "--operator-pub", op_pub,
                       "--secret-file", str(secret))
     assert rc != 0 and "already_provisioned" in err
 

@@ -11,11 +11,10 @@ import subprocess
 
 import pytest
 import serial
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from kioskctl import link, mp, paths, provision
 from kioskctl.cli import main as kioskctl
-from kioskctl.cmd_keys import write_pem
+from support.roles import role_keys
 
 SCRIPT = paths.REPO + "/tests/e2e/mp_safe_kiosk.py"
 
@@ -73,13 +72,9 @@ def _cli(capsys, *argv):
 
 
 def test_safe_mode_serves_authorised_recovery(tmp_path, kiosk, capsys):
-    k = {n: ec.generate_private_key(ec.SECP256R1()) for n in ("op", "admin", "evil", "issuer")}
-    op_key = write_pem(k["op"], tmp_path / "op.key.pem", True)
-    op_pub = write_pem(k["op"], tmp_path / "op.pub.pem")
-    admin_key = write_pem(k["admin"], tmp_path / "admin.key.pem", True)
-    admin_pub = write_pem(k["admin"], tmp_path / "admin.pub.pem")
-    evil_key = write_pem(k["evil"], tmp_path / "evil.key.pem", True)
-    issuer = write_pem(k["issuer"], tmp_path / "issuer.pub.pem")
+    r = role_keys(tmp_path)
+    op_key, op_pub, admin_key, admin_pub = r["op_key"], r["op_pub"], r["admin_key"], r["admin_pub"]
+    evil_key, issuer = r["evil_key"], r["issuer"]
     secret = tmp_path / "secret"
     secret.write_bytes(b"ab" * 16)
     kts, b1, b2 = tmp_path / "t.kts", tmp_path / "b1.ktb", tmp_path / "b2.ktb"
