@@ -53,20 +53,6 @@ def mpy_cross():
     return os.path.join(paths.REPO, "build", "micropython", "mpy-cross", "build", "mpy-cross")
 
 
-def _romfs_builder():
-    try:
-        from mpremote import romfs
-    except ImportError:
-        import sys
-
-        tools = os.path.join(paths.REPO, "build", "micropython", "tools", "mpremote")
-        if not os.path.isdir(tools):
-            raise KioskError("no ROMFS builder: install mpremote or run `make m32`")
-        sys.path.insert(0, tools)
-        from mpremote import romfs
-    return romfs
-
-
 def make_romfs(folder, out, compile_py=True):
     """Build a ROMFS image of `folder` at `out` with mpremote's builder.
 
@@ -76,7 +62,8 @@ def make_romfs(folder, out, compile_py=True):
     import contextlib
     import io
 
-    romfs = _romfs_builder()
+    from mpremote import romfs  # pinned in host_tools/requirements.lock
+
     with tempfile.TemporaryDirectory(prefix="kiosk-romfs-") as stage:
         tree = os.path.join(stage, "rom")
         shutil.copytree(folder, tree)
