@@ -22,7 +22,6 @@ Last line:
 
 import argparse
 import contextlib
-import datetime
 import io
 import json
 import os
@@ -33,14 +32,14 @@ import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "host_tools"))
+sys.path.insert(0, os.path.join(REPO, "tests"))  # support.dsc: the TEST certificates
 
-from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
 
 from kioskctl import bundle, cli, mp, paths, trust  # noqa: E402
+from support.dsc import signer_certs  # noqa: E402
 
 T0 = 1800000000
 FIRMWARE_TESTS = os.path.join(REPO, "tests", "firmware")
@@ -85,20 +84,8 @@ print(json.dumps(out))
 
 def gen(folder, n):
     """n TEST DCC signer certificates (one TEST CSCA) and 4 native TEST keys."""
-    ca = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TEST CSCA (generated, not real)")])
-    t0 = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
-    t1 = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
     certs, keys, priv = [], [], {}
-    for i in range(n):
-        k = ec.generate_private_key(ec.SECP256R1())
-        c = (x509.CertificateBuilder()
-             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TEST DSC %03d (generated)" % i)]))
-             .issuer_name(ca_name).public_key(k.public_key()).serial_number(i + 1)
-             .not_valid_before(t0).not_valid_after(t1).sign(ca, hashes.SHA256()))
-        p = os.path.join(folder, "dsc%03d.der" % i)
-        with open(p, "wb") as f:
-            f.write(c.public_bytes(serialization.Encoding.DER))
+    for p, k in signer_certs(folder, n):
         certs.append(p)
         priv[_point(k)] = k
     for i in range(4):

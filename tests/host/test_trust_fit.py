@@ -17,6 +17,7 @@ import subprocess
 import pytest
 
 from kioskctl import bundle, cli, mp, paths, trust
+from support.dsc import signer_certs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIRMWARE_TESTS = os.path.join(os.path.dirname(HERE), "firmware")
@@ -32,32 +33,6 @@ def _operator_key():
     return ec.derive_private_key(d, ec.SECP256R1())
 
 
-def _certs(folder, n, expired_at=None):
-    """n GENERATED TEST DCC signer certificates (DER), one TEST CSCA signing them."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    ca = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TEST CSCA (generated, not real)")])
-    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
-    out = []
-    for i in range(n):
-        key = ec.generate_private_key(ec.SECP256R1())
-        end = datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc) if i == expired_at else \
-            datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
-        cert = (x509.CertificateBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TEST DSC %03d (generated, not real)" % i)]))
-                .issuer_name(ca_name).public_key(key.public_key()).serial_number(i + 1)
-                .not_valid_before(start).not_valid_after(end).sign(ca, hashes.SHA256()))
-        path = os.path.join(folder, "dsc%03d.der" % i)
-        with open(path, "wb") as f:
-            f.write(cert.public_bytes(serialization.Encoding.DER))
-        out.append(path)
-    return out
-
-
 def _native_keys(folder, n):
     out = []
     for i in range(n):
@@ -70,7 +45,7 @@ def _native_keys(folder, n):
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fit")
-    certs = _certs(str(tmp), 501, expired_at=7)
+    certs = [path for path, _ in signer_certs(str(tmp), 501, expired_at=7)]
     keys = _native_keys(str(tmp), 4)
     old, new = str(tmp / "old.kts"), str(tmp / "new.kts")
     # old: signers 0..499 plus a duplicate file; new: signer 0 rotated out, 500 in
