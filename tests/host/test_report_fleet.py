@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 
 from kioskctl import cli
-from kioskctl import db as dbm
 from kioskctl import store as st
 from kioskctl.fw import records
 from kioskctl.link import decode_record
@@ -64,12 +63,7 @@ def url(request, tmp_path):
     if request.param == "sqlite":
         u = "sqlite:///" + str(tmp_path / "fleet.sqlite")
     else:
-        pg = request.getfixturevalue("pg")
-        name = "r%d" % (abs(hash(str(tmp_path))) % 10 ** 8)
-        with dbm.connect(pg.url) as d:
-            d.conn.autocommit = True
-            d.execute("CREATE DATABASE %s" % name)
-        u = pg.url.rsplit("/", 1)[0] + "/" + name
+        u = request.getfixturevalue("pg").new_database("r")
     fill(u)
     return u
 

@@ -46,10 +46,22 @@ class Postgres:
         self.port = free_port()
         self.bin = bindir()
         self.log_path = os.path.join(self.root, "postgres.log")
+        self._made = 0
 
     @property
     def url(self):
         return "postgresql://%s@127.0.0.1:%d/%s" % (self.user, self.port, self.db)
+
+    def new_database(self, prefix="t"):
+        """The URL of a new, empty database on this server (one per test)."""
+        from kioskctl import db as dbm
+
+        self._made += 1
+        name = "%s%d" % (prefix, self._made)
+        with dbm.connect(self.url) as d:
+            d.conn.autocommit = True
+            d.execute("CREATE DATABASE %s" % name)
+        return self.url.rsplit("/", 1)[0] + "/" + name
 
     @staticmethod
     def require():
