@@ -8,6 +8,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import cbor2
@@ -62,12 +63,7 @@ def pg(tmp_path_factory):
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         return "sqlite:///" + str(tmp_path / "scans.sqlite")
-    pg = request.getfixturevalue("pg")
-    name = "t%d" % (abs(hash(str(tmp_path))) % 10 ** 8)
-    with dbm.connect(pg.url) as d:
-        d.conn.autocommit = True
-        d.execute("CREATE DATABASE %s" % name)
-    return pg.url.rsplit("/", 1)[0] + "/" + name
+    return request.getfixturevalue("pg").new_database("t")
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +110,16 @@ def start_collect(broker, db_url, key_path, env_extra=None, workers=2, client_id
            "--password", USERS["collector"], "--db", db_url, "--ack-key", key_path, "--workers", str(workers),
            "--client-id", client_id]
     p = subprocess.Popen(cmd, env=env, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    stuck = threading.Timer(60, p.kill)  # a worker that never subscribes fails the test, not hangs it
+    stuck.start()
     ready = 0
-    while ready < workers:
-        line = p.stderr.readline()
-        assert line, "collect exited: %s" % p.wait(5)
-        ready += " subscribed" in line
+    try:
+        while ready < workers:
+            line = p.stderr.readline()
+            assert line, "collect exited (or was killed after 60 s not subscribed): %s" % p.wait(5)
+            ready += " subscribed" in line
+    finally:
+        stuck.cancel()
     return p
 
 
